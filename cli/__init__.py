@@ -1,0 +1,1 @@
+"""The `kyodo` command: the one entry point for operators, the demo and scripts."""

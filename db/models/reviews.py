@@ -1,0 +1,31 @@
+"""Reviews on the Article 9(2) criteria, by reviewers assigned to a proposal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Text
+from sqlmodel import Field, SQLModel, UniqueConstraint
+
+from db.types import UTCDateTime
+
+
+class ReviewAssignment(SQLModel, table=True):
+    proposal_id: int = Field(foreign_key="proposal.id", primary_key=True)
+    reviewer_id: int = Field(foreign_key="user.id", primary_key=True, index=True)
+    assigned_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Review(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("proposal_id", "reviewer_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposal.id", index=True)
+    reviewer_id: int = Field(foreign_key="user.id")
+    revision: int
+    score_technique: int
+    score_expertise: int
+    score_quality: int
+    score_capability: int
+    comment: str = Field(sa_type=Text)
+    submitted_at: datetime = Field(sa_type=UTCDateTime)

@@ -1,0 +1,115 @@
+"""Inputs, conditions and deadline presets shared by every lifecycle.
+
+The citizen proposal (Article 10) and the city's call for partners (Article 9) share the
+contract, implementation and evaluation stages, so their vocabulary is declared once here.
+"""
+
+from __future__ import annotations
+
+from states.model import Condition, DeadlinePolicy, InputSpec
+
+CONTRACT_FORMS = ("entrustment", "subsidy", "contribution")
+CONTRACT_FORM_LABELS = {
+    "entrustment": ("委託", "Entrustment (委託)"),
+    "subsidy": ("補助", "Subsidy (補助)"),
+    "contribution": ("負担金", "Shared-cost contribution (負担金)"),
+}
+
+# Article 12(2): what a collaboration contract must fix before it can be concluded.
+CONTRACT_TERMS = (
+    "contract_form",
+    "partner_ids",
+    "purpose",
+    "process",
+    "role_sharing",
+    "cost_sharing",
+    "responsibility_sharing",
+    "period_start",
+    "period_end",
+    "amount_yen",
+)
+
+REVIEW_CRITERIA = ("score_technique", "score_expertise", "score_quality", "score_capability")
+
+EVALUATION_FIELDS = ("evaluation_results", "role_sharing_assessment", "evaluation_comments")
+
+INPUTS: tuple[InputSpec, ...] = (
+    InputSpec("reviewer_ids", "審査員", "Reviewers", "ids"),
+    InputSpec("department_id", "所管課", "Department in charge", "id"),
+    InputSpec("score_technique", "技術", "Technique", "score", help_ja="1〜5", help_en="1 to 5"),
+    InputSpec("score_expertise", "専門性", "Expertise", "score", help_ja="1〜5", help_en="1 to 5"),
+    InputSpec("score_quality", "サービスの質", "Quality of service", "score", help_ja="1〜5", help_en="1 to 5"),
+    InputSpec("score_capability", "遂行能力", "Capability to deliver", "score", help_ja="1〜5", help_en="1 to 5"),
+    InputSpec("review_comment", "審査コメント", "Review comment"),
+    InputSpec("note", "記録内容", "Note"),
+    InputSpec("revision_request", "修正を依頼する内容", "What to revise"),
+    InputSpec("revision_note", "修正内容の説明", "What was revised"),
+    InputSpec("department_opinion", "所管課の意見", "Department's opinion"),
+    InputSpec("reasons", "理由", "Reasons"),
+    InputSpec("contract_form", "契約形態", "Contract form", "choice", choices=CONTRACT_FORMS),
+    InputSpec("partner_ids", "協働契約の相手方", "Partner organisations", "ids"),
+    InputSpec("purpose", "事業目的", "Purpose"),
+    InputSpec("process", "事業の進め方", "How the project proceeds"),
+    InputSpec("role_sharing", "役割分担", "Sharing of roles"),
+    InputSpec("cost_sharing", "費用分担", "Sharing of costs"),
+    InputSpec("responsibility_sharing", "責任分担", "Sharing of responsibility"),
+    InputSpec("period_start", "契約期間（開始）", "Contract period (start)", "date"),
+    InputSpec("period_end", "契約期間（終了）", "Contract period (end)", "date"),
+    InputSpec("amount_yen", "契約金額（円）", "Amount (yen)", "int"),
+    InputSpec("exemption_reason", "軽易なものとして契約を省略する理由", "Why the contract is waived as a minor case"),
+    InputSpec("amendment_reason", "変更の理由", "Reason for the amendment"),
+    InputSpec("new_period_end", "変更後の契約期間（終了）", "New end of the period", "date"),
+    InputSpec("new_amount_yen", "変更後の契約金額（円）", "New amount (yen)", "int"),
+    InputSpec("new_terms", "変更後の契約条項", "New terms"),
+    InputSpec("own_project_title", "自主事業の名称", "Own project's title"),
+    InputSpec("own_project_start", "自主事業の開始日", "Own project's start date", "date"),
+    InputSpec("own_project_id", "自主事業", "Own project", "id"),
+    InputSpec("own_project_end", "自主事業の終了日", "Own project's end date", "date"),
+    InputSpec("progress_report", "進捗報告", "Progress report"),
+    InputSpec("completion_report", "完了報告", "Completion report"),
+    InputSpec("cancel_reason", "中止の理由", "Reason for cancellation"),
+    InputSpec("withdrawal_reason", "取下げの理由", "Reason for withdrawal"),
+    InputSpec("fiscal_year", "年度", "Fiscal year", "fiscal_year"),
+    InputSpec("evaluation_results", "事業の成果", "Results of the project"),
+    InputSpec("role_sharing_assessment", "役割分担についての評価", "Assessment of the role sharing"),
+    InputSpec("evaluation_comments", "その他の評価・意見", "Other comments"),
+)
+
+CONDITIONS: tuple[Condition, ...] = (
+    Condition("proposal_complete", "提案書の必須項目（事業名・目的・内容・分野・役割分担）がすべて記入されていること",
+              "every required field of the proposal (title, purpose, content, field, proposed roles) is filled in", "第10条第1項"),
+    Condition("revised_since_request", "修正依頼の後に提案書が修正されていること",
+              "the proposal has been revised since the revision was requested"),
+    Condition("reviewer_has_not_reviewed", "この審査員がまだ審査していないこと",
+              "this reviewer has not yet reviewed this proposal"),
+    Condition("reviews_complete", "必要な数の審査が完了していること",
+              "the required number of reviews are in", "第10条第2項"),
+    Condition("department_assigned", "所管課が決まっていること", "a department in charge is assigned"),
+    Condition("contract_terms_valid", "契約期間・金額・相手方が正しいこと（終了日が開始日以降、金額が0円以上、相手方が登録団体）",
+              "the period, amount and partners are valid (end not before start, amount not negative, partners registered)", "第12条第2項"),
+    Condition("amendment_changes_something", "変更後の期間・金額・条項のいずれかが示されていること",
+              "the amendment changes the period, the amount or the terms"),
+    Condition("own_project_open", "届出済みでまだ終了していない自主事業であること",
+              "the own project was notified and has not ended yet", "第11条第2項"),
+    Condition("fiscal_year_completed", "その年度が終了しており、事業期間中の年度で、まだ評価を始めていないこと",
+              "the fiscal year has ended, falls within the project, and its evaluation has not been opened yet", "第15条第1項"),
+    Condition("evaluation_open", "評価の対象年度が開始済みで、まだ公表されていないこと",
+              "the evaluation for that fiscal year is open and not yet published", "第15条第1項"),
+    Condition("both_sides_evaluated", "市と相手方の双方の評価がそろっていること",
+              "both the city and the partner have submitted their evaluation", "第15条第2項"),
+)
+
+DEADLINES: tuple[DeadlinePolicy, ...] = (
+    # Article 11(2): the end of an own project must be notified; we expect it by the
+    # contract's end at the latest.
+    DeadlinePolicy("own_project_end_notice", "自主事業終了の届出", "Own project end notice",
+                   waits_on="proposer", rule="date_input", date_field="period_end",
+                   escalate_to=("department",), article="第11条第2項",
+                   scope_by="own_project_id"),
+    # Article 15(1): a multi-year project is evaluated after every fiscal year end; three
+    # months leaves the books of the year closed (出納整理期間 ends 31 May) plus a month.
+    DeadlinePolicy("annual_evaluation", "年度評価の実施・公表", "Annual evaluation and publication",
+                   waits_on="department", rule="after_fiscal_year_end", days=91,
+                   remind_before=(10, 3), escalate_to=("secretariat",), article="第15条",
+                   scope_by="fiscal_year"),
+)

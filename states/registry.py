@@ -1,0 +1,15 @@
+"""Every lifecycle Kyodo knows, by its stable name."""
+
+from __future__ import annotations
+
+from states.citizen_proposal import CITIZEN_PROPOSAL
+from states.model import Lifecycle
+
+LIFECYCLES: dict[str, Lifecycle] = {lc.name: lc for lc in (CITIZEN_PROPOSAL,)}
+
+
+def get_lifecycle(name: str) -> Lifecycle:
+    try:
+        return LIFECYCLES[name]
+    except KeyError:
+        raise KeyError(f"unknown lifecycle {name!r}; known: {', '.join(LIFECYCLES)}") from None

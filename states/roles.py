@@ -1,0 +1,33 @@
+"""The people who act on a case, and what each role may see.
+
+A role grants a trigger only within its reach: a proposer acts for its own organisation,
+a reviewer on the proposals assigned to them, department staff on their department's cases
+(the engine checks that reach; this module only names the roles).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    label_ja: str
+    label_en: str
+    scoped: bool  # True: the role acts only on cases it is attached to
+
+
+ROLES: dict[str, Role] = {
+    r.name: r
+    for r in (
+        Role("proposer", "提案団体", "Proposing group", scoped=True),
+        Role("secretariat", "市民協働推進課（事務局）", "Collaboration section (secretariat)", scoped=False),
+        Role("reviewer", "審査員", "Reviewer", scoped=True),
+        Role("department", "所管課", "Department in charge", scoped=True),
+        Role("approver", "決裁者", "Approver", scoped=False),
+        Role("admin", "システム管理者", "Administrator", scoped=False),
+    )
+}
+
+CITY_ROLES = ("secretariat", "department", "approver")

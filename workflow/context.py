@@ -1,0 +1,34 @@
+"""What one trigger application knows while it runs: the case, the actor, the inputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from config import Settings
+from states import Lifecycle, Transition
+from workflow.actors import Actor
+from workflow.clock import Clock
+
+
+@dataclass
+class Case:
+    session: Session
+    lifecycle: Lifecycle
+    transition: Transition
+    proposal: Any  # the proposal row as loaded (a Row with attribute access)
+    actor: Actor
+    role: str
+    values: dict[str, Any]
+    clock: Clock
+    settings: Settings
+    now: datetime
+    # Facts the effects learn while writing (a new own-project id, say) that deadlines need.
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def proposal_id(self) -> int:
+        return self.proposal.id

@@ -1,0 +1,101 @@
+"""Opening and closing deadline rows as a case moves, from the policies in ``states/``.
+
+A state's own deadline opens when the case enters it and closes when it leaves; a
+transition may also open or close named deadlines (the Article 10(2) "promptly" span
+from receipt to decision, a fiscal year's evaluation, an own project's end notice).
+Reaching a final state closes everything still open.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from config import Settings
+from db.models import Contract, Deadline
+from states import DeadlinePolicy
+from workflow.calendar import add_business_days, fiscal_year_end
+from workflow.clock import japan_today
+from workflow.context import Case
+
+
+def days_for(policy: DeadlinePolicy, settings: Settings) -> int:
+    return settings.deadline_days.get(policy.key, policy.days)
+
+
+def due_on(policy: DeadlinePolicy, today: date, facts: dict[str, Any], settings: Settings) -> date:
+    if policy.rule == "business_days":
+        return add_business_days(today, days_for(policy, settings))
+    if policy.rule == "after_fiscal_year_end":
+        return fiscal_year_end(int(facts["fiscal_year"])) + timedelta(days=days_for(policy, settings))
+    return facts[policy.date_field]
+
+
+def _scope(policy: DeadlinePolicy, facts: dict[str, Any]) -> str:
+    return str(facts[policy.scope_by]) if policy.scope_by else ""
+
+
+def _facts(case: Case) -> dict[str, Any]:
+    facts = {**case.values, **case.facts}
+    needs_contract_end = any(
+        case.lifecycle.deadline(k).date_field == "period_end" and "period_end" not in facts
+        for k in _opening(case)
+    )
+    if needs_contract_end:
+        facts["period_end"] = case.session.execute(
+            select(Contract.period_end).where(Contract.proposal_id == case.proposal_id)
+        ).scalar()
+    return facts
+
+
+def _opening(case: Case) -> list[str]:
+    keys = list(case.transition.opens)
+    dest = case.lifecycle.state(case.transition.dest)
+    if not case.transition.is_loop and dest.deadline:
+        keys.append(dest.deadline)
+    return keys
+
+
+def on_transition(case: Case, from_state: str, to_state: str) -> None:
+    lc, session, now = case.lifecycle, case.session, case.now
+    facts = _facts(case)
+    closing = [(k, _scope(lc.deadline(k), facts)) for k in case.transition.closes]
+    if to_state != from_state and lc.state(from_state).deadline:
+        closing.append((lc.state(from_state).deadline, ""))
+    if lc.state(to_state).final:
+        session.execute(
+            update(Deadline)
+            .where(Deadline.proposal_id == case.proposal_id, Deadline.closed_at.is_(None))
+            .values(closed_at=now)
+        )
+    else:
+        for key, scope in closing:
+            session.execute(
+                update(Deadline)
+                .where(
+                    Deadline.proposal_id == case.proposal_id,
+                    Deadline.key == key,
+                    Deadline.scope == scope,
+                    Deadline.closed_at.is_(None),
+                )
+                .values(closed_at=now)
+            )
+    today = japan_today(case.clock)
+    rows = []
+    for key in _opening(case):
+        policy = lc.deadline(key)
+        rows.append(
+            dict(
+                proposal_id=case.proposal_id,
+                key=key,
+                scope=_scope(policy, facts),
+                waits_on=policy.waits_on,
+                due_on=due_on(policy, today, facts, case.settings),
+                opened_at=now,
+                closed_at=None,
+            )
+        )
+    if rows:
+        session.execute(insert(Deadline), rows)

@@ -1,0 +1,51 @@
+"""Registering organisations, departments and users (the city's directory of people)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from db.models import Department, Membership, Organisation, User, UserRole
+from states.roles import ROLES
+from states.vocabulary import LANGUAGES, ORGANISATION_KINDS, OWNER_KINDS
+from workflow.clock import Clock, SystemClock
+from workflow.errors import InvalidInput
+
+
+def add_organisation(session: Session, name: str, kind: str, representative_name: str, *,
+                     representative_title: str = "代表", email: str = "", clock: Clock | None = None) -> int:
+    if kind not in ORGANISATION_KINDS:
+        raise InvalidInput("kind", "団体の種類が正しくありません。", f"kind must be one of {list(ORGANISATION_KINDS)}")
+    org = Organisation(name=name, kind=kind, representative_name=representative_name,
+                       representative_title=representative_title, email=email,
+                       created_at=(clock or SystemClock()).now())
+    session.add(org)
+    session.flush()
+    return org.id
+
+
+def add_department(session: Session, code: str, name_ja: str, owner_kind: str, owner_name: str,
+                   name_en: str = "") -> int:
+    if owner_kind not in OWNER_KINDS:
+        raise InvalidInput("owner_kind", "所管は区役所（ward）か局（bureau）です。", "owner_kind is ward or bureau")
+    dept = Department(code=code, name_ja=name_ja, name_en=name_en, owner_kind=owner_kind, owner_name=owner_name)
+    session.add(dept)
+    session.flush()
+    return dept.id
+
+
+def add_user(session: Session, login: str, name: str, email: str, roles: tuple[str, ...], *,
+             department_id: int | None = None, organisation_ids: tuple[int, ...] = (),
+             language: str = "ja", is_department_head: bool = False, clock: Clock | None = None) -> int:
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise InvalidInput("roles", f"不明な役割です：{unknown}", f"unknown roles: {unknown}")
+    if language not in LANGUAGES:
+        raise InvalidInput("language", "言語は ja か en です。", "language is ja or en")
+    user = User(login=login, name=name, email=email, language=language, department_id=department_id,
+                is_department_head=is_department_head, created_at=(clock or SystemClock()).now())
+    session.add(user)
+    session.flush()
+    session.add_all([UserRole(user_id=user.id, role=r) for r in roles])
+    session.add_all([Membership(organisation_id=o, user_id=user.id) for o in organisation_ids])
+    session.flush()
+    return user.id

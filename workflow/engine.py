@@ -1,0 +1,161 @@
+"""The one way to change a case: apply a trigger.
+
+``apply`` checks the trigger against the case's state, the actor's role and reach, and
+the required inputs; runs the pytransitions machine built from ``states/`` (which checks
+the ordinance's conditions); then writes, in ONE transaction, the effects (reviews,
+decision, contract …), the new state by compare-and-set on state and version, the audit
+event and the deadline rows. Any failure rolls all of it back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from config import Settings, get_settings
+from db.models import AuditEvent, Proposal
+from db.session import begin_write
+from states import Lifecycle, get_lifecycle
+from workflow import deadlines, effects, inputs, machine, notices
+from workflow.actors import Actor
+from workflow.authorization import choose_role
+from workflow.clock import Clock, SystemClock
+from workflow.context import Case
+from workflow.errors import ConditionNotMet, Conflict, InvalidState, NotFound
+
+_PROPOSAL = Proposal.__table__
+
+
+@dataclass(frozen=True)
+class Outcome:
+    proposal_id: int
+    trigger: str
+    from_state: str
+    to_state: str
+    version: int
+    role: str
+    facts: dict[str, Any]
+
+
+def load_case_row(session: Session, proposal_id: int):
+    row = session.execute(select(_PROPOSAL).where(_PROPOSAL.c.id == proposal_id)).first()
+    if row is None:
+        raise NotFound(
+            f"提案 {proposal_id} は見つかりません。", f"no proposal {proposal_id}",
+            "`kyodo proposals list` で番号を確認してください。", "see `kyodo proposals list`",
+        )
+    return row
+
+
+def possible_now(lc: Lifecycle, state: str) -> list[tuple[str, tuple[str, ...]]]:
+    return [(t.trigger, t.roles) for t in lc.available_from(state)]
+
+
+def _not_possible(lc: Lifecycle, state: str, trigger: str) -> InvalidState:
+    label = lc.state(state)
+    if not lc.transitions_for(trigger):
+        return InvalidState(
+            f"「{trigger}」という操作はありません。", f"unknown trigger {trigger!r}", possible_now(lc, state)
+        )
+    if label.final:
+        return InvalidState(
+            f"この提案は「{label.label_ja}」で終了しており、これ以上の操作はできません。",
+            f"the case is {label.label_en} (final); it accepts no further trigger",
+            [],
+        )
+    return InvalidState(
+        f"「{label.label_ja}」の状態では「{lc.transitions_for(trigger)[0].label_ja}」はできません。",
+        f"{trigger} is not possible while the case is {label.label_en}",
+        possible_now(lc, state),
+    )
+
+
+def write_change(
+    session: Session,
+    row,
+    *,
+    trigger: str,
+    to_state: str,
+    actor: Actor,
+    role: str,
+    audit_inputs: dict[str, Any],
+    now,
+    updates: dict[str, Any] | None = None,
+) -> int:
+    """Compare-and-set the case and append its audit event; returns the new version."""
+    new_version = row.version + 1
+    values = {"state": to_state, "version": new_version, "updated_at": now, **(updates or {})}
+    changed = session.execute(
+        update(_PROPOSAL)
+        .where(_PROPOSAL.c.id == row.id, _PROPOSAL.c.state == row.state, _PROPOSAL.c.version == row.version)
+        .values(**values)
+    ).rowcount
+    if changed != 1:
+        current = session.execute(select(_PROPOSAL.c.version).where(_PROPOSAL.c.id == row.id)).scalar()
+        raise Conflict(row.id, current)
+    session.execute(
+        insert(AuditEvent).values(
+            proposal_id=row.id,
+            seq=new_version,
+            trigger=trigger,
+            from_state=row.state,
+            to_state=to_state,
+            actor_id=actor.user_id,
+            actor_role=role,
+            revision=values.get("revision", row.revision),
+            inputs=audit_inputs,
+            at=now,
+        )
+    )
+    return new_version
+
+
+def apply(
+    session: Session,
+    proposal_id: int,
+    trigger: str,
+    actor: Actor,
+    given: dict[str, Any] | None = None,
+    *,
+    expected_version: int | None = None,
+    clock: Clock | None = None,
+    settings: Settings | None = None,
+) -> Outcome:
+    """Apply ``trigger`` to a proposal as ``actor``; commits, or rolls back and raises."""
+    clock = clock or SystemClock()
+    settings = settings or get_settings()
+    try:
+        begin_write(session)
+        row = load_case_row(session, proposal_id)
+        if expected_version is not None and row.version != expected_version:
+            raise Conflict(proposal_id, row.version)
+        lc = get_lifecycle(row.lifecycle)
+        t = lc.transition_from(trigger, row.state)
+        if t is None:
+            raise _not_possible(lc, row.state, trigger)
+        role = choose_role(session, actor, t, row)
+        values = inputs.validate(lc, t, given)
+        case = Case(session, lc, t, row, actor, role, values, clock, settings, clock.now())
+        moved, dest, failed = machine.fire(lc.name, row.state, trigger, case)
+        if not moved:
+            raise ConditionNotMet([(c, lc.condition(c).label_ja, lc.condition(c).label_en) for c in failed])
+        updates = effects.run(case)
+        version = write_change(
+            session, row, trigger=trigger, to_state=dest, actor=actor, role=role,
+            audit_inputs=inputs.to_json(values), now=case.now, updates=updates,
+        )
+        deadlines.on_transition(case, row.state, dest)
+        notices.on_transition(case, row.state, dest)
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        # A unique constraint hit by a concurrent writer (the same review twice, say).
+        raise Conflict(proposal_id) from exc
+    except BaseException:
+        session.rollback()
+        raise
+    return Outcome(proposal_id, trigger, row.state, dest, version, role, dict(case.facts))

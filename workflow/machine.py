@@ -1,0 +1,107 @@
+"""The pytransitions machines, built once per lifecycle from the definitions in ``states/``.
+
+Building a ``Machine`` costs about a millisecond and a trigger microseconds, so each
+lifecycle gets one machine at first use; a light ``CaseModel`` is attached for a single
+trigger and always removed again (the machine would otherwise keep every case alive).
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from typing import Any, Callable
+
+from transitions import Machine
+from transitions.core import MachineError
+
+from states import Lifecycle, get_lifecycle
+
+_attach_lock = threading.Lock()
+
+
+class CaseModel:
+    """What the machine moves: a state name and the context the conditions read."""
+
+    def __init__(self, context: Any):
+        self.context = context
+        self.failed: list[str] = []
+
+
+def _guard(name: str, predicate: Callable[[Any], bool]) -> Callable:
+    def check(event) -> bool:
+        ok = bool(predicate(event.model.context))
+        if not ok:
+            event.model.failed.append(name)
+        return ok
+
+    check.__name__ = name
+    return check
+
+
+def _build(lc: Lifecycle, predicates: dict[str, Callable[[Any], bool]]) -> Machine:
+    transitions = []
+    for t in lc.transitions:
+        transitions.append(
+            {
+                "trigger": t.trigger,
+                "source": list(t.sources),
+                "dest": t.dest,
+                "conditions": [_guard(c, predicates[c]) for c in t.conditions],
+            }
+        )
+    kwargs = dict(
+        model=None,
+        states=[s.name for s in lc.states],
+        transitions=transitions,
+        initial=lc.initial,
+        auto_transitions=False,  # no to_<state>() that would skip the engine's checks
+        send_event=True,
+        ignore_invalid_triggers=False,
+    )
+    return Machine(**kwargs)
+
+
+@lru_cache
+def machine_for(lifecycle: str) -> Machine:
+    from workflow.conditions import PREDICATES
+
+    return _build(get_lifecycle(lifecycle), PREDICATES)
+
+
+def fire(lifecycle: str, state: str, trigger: str, context: Any) -> tuple[bool, str, list[str]]:
+    """Run ``trigger`` from ``state``; returns (moved, new state, failed condition names)."""
+    machine = machine_for(lifecycle)
+    model = CaseModel(context)
+    with _attach_lock:
+        machine.add_model(model, initial=state)
+    try:
+        moved = model.trigger(trigger)
+        return moved, model.state, model.failed
+    except MachineError:
+        return False, state, []
+    finally:
+        with _attach_lock:
+            machine.remove_model(model)
+
+
+def mermaid(lifecycle: str) -> str:
+    """The lifecycle as a Mermaid state diagram, labelled in Japanese and English.
+
+    Drawn from the same definition as the machine. We draw it ourselves rather than with
+    ``GraphMachine(graph_engine="mermaid")`` because the library repeats every in-state
+    action (reviews, notes, evaluations) as a self-loop, which buries the path a case takes.
+    """
+    lc = get_lifecycle(lifecycle)
+    lines = ["stateDiagram-v2", "  direction TB"]
+    for s in lc.states:
+        lines.append(f'  state "{s.label_ja}<br/>{s.label_en}" as {s.name}')
+    lines.append(f"  [*] --> {lc.initial}")
+    for t in lc.transitions:
+        if t.is_loop:
+            continue
+        for src in t.sources:
+            lines.append(f"  {src} --> {t.dest}: {t.trigger}")
+    for name in lc.final_states():
+        lines.append(f"  {name} --> [*]")
+    return "\n".join(lines) + "\n"
+

@@ -23,7 +23,7 @@ from db.session import get_engine, new_session
 from states import get_lifecycle
 from workflow import directory, engine, proposals
 from workflow.actors import Actor, load_actor
-from workflow.calendar import era_date
+from workflow.calendar import add_business_days, era_date
 from workflow.clock import JST, MovableClock, japan_today
 
 LC = get_lifecycle("citizen_proposal")
@@ -106,6 +106,14 @@ class Demo:
         self.step(pid, "start_review", "tanaka",
                   reviewer_ids=[self.people["ito"].user_id, self.people["watanabe"].user_id],
                   department_id=self.depts[dept])
+
+    def remind(self) -> None:
+        """Run the reminder scan as the beat would at this moment of the story."""
+        from notifications.reminders import scan
+
+        written = scan(self.s, self.clock, get_settings())
+        console.print(f"  [dim]{era_date(japan_today(self.clock))}[/]  [italic]リマインダーの確認 / reminder scan[/]: "
+                      f"{written} 件 / reminder(s) written to the outbox")
 
     def ending(self, pid: int, title: str) -> None:
         row = engine.load_case_row(self.s, pid)
@@ -205,7 +213,8 @@ class Demo:
         self.step(pid, "finish_review", "tanaka")
         self.clock.advance(days=3)
         self.step(pid, "request_revision", "kohoku", revision_request="運営体制と衛生管理を具体的に記載してください。")
-        self.clock.advance(days=10)
+        self.on(add_business_days(japan_today(self.clock), 13))
+        self.remind()
         self.step(pid, "withdraw", "sato", withdrawal_reason="社会福祉協議会の助成事業として実施することにしたため。")
         self.ending(pid, "こども食堂ネットワークの立ち上げ")
         return pid
@@ -251,6 +260,24 @@ class Demo:
         return pid
 
 
+def _deliver_notices() -> None:
+    """Send the stories' notices through the real Celery tasks and show their subjects."""
+    from db.models import Notice
+    from notifications.embedded import drain
+
+    settings = get_settings()
+    console.rule("通知 / notices")
+    left = drain()
+    with new_session() as s:
+        sent = s.execute(select(Notice).where(Notice.status == "sent").order_by(Notice.id)).scalars().all()
+    for n in sent:
+        console.print(f"  [dim]#{n.id} → {n.email}[/]  {n.subject}")
+    where = settings.effective_mail_dir if settings.mail_transport == "file" else f"SMTP {settings.smtp_host}"
+    console.print(f"  {len(sent)} 通の通知を送信しました / notices delivered → {where}")
+    if left:
+        console.print(f"  [red]{left} 通が未送信です / still in flight[/] — `kyodo notices failed`")
+
+
 def _reset_sqlite() -> None:
     url = make_url(get_settings().effective_database_url)
     if url.get_backend_name() != "sqlite" or not url.database:
@@ -259,6 +286,14 @@ def _reset_sqlite() -> None:
     get_engine().dispose()
     for suffix in ("", "-wal", "-shm"):
         Path(url.database + suffix).unlink(missing_ok=True)
+    settings = get_settings()
+    if settings.embedded_broker:
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(settings.var_dir / "broker.sqlite3") + suffix).unlink(missing_ok=True)
+    mail = settings.effective_mail_dir
+    if mail.is_dir():
+        for eml in mail.glob("*.eml"):
+            eml.unlink()
 
 
 @friendly
@@ -278,6 +313,7 @@ def demo(reset: bool = typer.Option(False, "--reset", help="組み込み SQLite 
         d = Demo(s, clock)
         d.seed()
         ids = d.run()
+    _deliver_notices()
     console.rule("まとめ / summary")
     with new_session() as s:
         for pid in ids:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import database, demo, lifecycle, proposals
+from cli import database, demo, lifecycle, notices, proposals
 
 app = typer.Typer(
     help="Kyodo（協働）: 市民協働条例にもとづく協働事業のワークフロー / the citizen-collaboration workflow engine",
@@ -14,7 +14,10 @@ app = typer.Typer(
 app.add_typer(database.app, name="db")
 app.add_typer(lifecycle.app, name="states")
 app.add_typer(proposals.app, name="proposals")
+app.add_typer(notices.app, name="notices")
 app.command("demo")(demo.demo)
+app.command("worker")(notices.worker)
+app.command("beat")(notices.beat)
 
 
 def run() -> None:

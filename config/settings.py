@@ -24,6 +24,31 @@ class Settings(BaseSettings):
         description='JSON object overriding a deadline\'s business days, e.g. {"review": 15}',
     )
 
+    # Notices and reminders
+    broker_url: str = Field("", description="Celery broker; empty means the embedded SQLite broker under var_dir")
+    mail_transport: str = Field("file", pattern="^(file|smtp)$", description="file (write .eml) or smtp")
+    mail_dir: Path | None = Field(None, description="where the file transport writes; default <var_dir>/mail")
+    mail_from: str = Field("kyodo@city.example.jp", description="sender address of notices")
+    mail_from_name: str = Field("横浜市 市民協働推進課", description="sender display name")
+    message_id_domain: str = Field("kyodo.city.example.jp", description="right-hand side of Message-IDs")
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_security: str = Field("none", pattern="^(none|starttls|tls)$")
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_timeout: float = 30.0
+    notice_max_attempts: int = Field(8, ge=1, description="after this many failed tries a notice is marked failed")
+    notice_backoff_seconds: int = Field(30, ge=1, description="first retry delay; doubles each time")
+    notice_lease_seconds: int = Field(300, ge=1, description="a claimed notice not finished after this is tried again")
+    relay_interval_seconds: float = Field(10.0, gt=0)
+    reminder_scan_seconds: float = Field(60.0, gt=0)
+    city_name: str = "横浜市"
+    mayor_title: str = "横浜市長"
+    sender_section: str = "市民局 市民協働推進課"
+    contact_email: str = "kyodo@city.example.jp"
+    contact_phone: str = "045-000-0000"
+    base_url: str = Field("http://127.0.0.1:8000", description="public address used in links")
+
     @field_validator("deadline_days")
     @classmethod
     def _positive_days(cls, value: dict[str, int]) -> dict[str, int]:
@@ -35,6 +60,18 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.var_dir / 'kyodo.sqlite3'}"
+
+    @property
+    def effective_broker_url(self) -> str:
+        return self.broker_url or f"sqla+sqlite:///{self.var_dir / 'broker.sqlite3'}"
+
+    @property
+    def embedded_broker(self) -> bool:
+        return self.effective_broker_url.startswith("sqla+")
+
+    @property
+    def effective_mail_dir(self) -> Path:
+        return self.mail_dir or self.var_dir / "mail"
 
 
 @lru_cache

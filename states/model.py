@@ -97,6 +97,8 @@ class Transition:
     conditions: tuple[str, ...] = ()
     opens: tuple[str, ...] = ()
     closes: tuple[str, ...] = ()
+    # (notice kind, recipient role) pairs, written to the outbox with the transition.
+    notify: tuple[tuple[str, str], ...] = ()
 
     @property
     def is_loop(self) -> bool:

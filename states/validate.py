@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 
 from states.model import Lifecycle
+from states.notices import NOTICE_KINDS, RECIPIENTS
 from states.roles import ROLES
 
 # Reminders may escalate beyond the roles that act: to the head of the late department.
@@ -45,6 +46,11 @@ def problems(lc: Lifecycle) -> list[str]:
         for d in (*t.opens, *t.closes):
             if d not in lc._index["deadlines"]:
                 found.append(f"{where} opens or closes undeclared deadline {d!r}")
+        for kind, recipient in t.notify:
+            if kind not in NOTICE_KINDS:
+                found.append(f"{where} sends unknown notice {kind!r}")
+            if recipient not in RECIPIENTS:
+                found.append(f"{where} notifies unknown recipient {recipient!r}")
         if len(t.sources) > 1 and t.dest in t.sources:
             found.append(f"{where} mixes a loop with a move; declare them separately")
         for s in t.sources:

@@ -5,6 +5,7 @@ from db.models.contracts import Contract, ContractAmendment, ContractPartner, Ow
 from db.models.deadlines import Deadline  # noqa: F401
 from db.models.decisions import Decision, DocumentSerial  # noqa: F401
 from db.models.evaluations import Evaluation, EvaluationPeriod  # noqa: F401
+from db.models.notices import Notice  # noqa: F401
 from db.models.people import Department, Membership, Organisation, User, UserRole  # noqa: F401
 from db.models.proposals import CaseNote, Proposal, ProposalRevision  # noqa: F401
 from db.models.reviews import Review, ReviewAssignment  # noqa: F401

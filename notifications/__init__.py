@@ -1,0 +1,1 @@
+"""Notices and reminders: the outbox relay, delivery, reminder scans (Celery), templates, mail."""

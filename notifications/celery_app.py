@@ -1,0 +1,56 @@
+"""The Celery application: a broker from configuration, and the beat schedule.
+
+Production: Redis (``KYODO_BROKER_URL=redis://…``), any number of workers, exactly one
+beat. Embedded default: kombu's SQLAlchemy transport on a SQLite file under ``var/``, so
+the same tasks run with no server at all.
+
+Messages carry only notice ids; the database decides what is sent. ``acks_late`` with
+``reject_on_worker_lost`` returns a task to the queue when its worker dies, and the
+claim in ``notifications.outbox`` makes the second run harmless.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from celery import Celery
+from celery.schedules import crontab
+
+from config import Settings, get_settings
+
+
+def make_celery(settings: Settings | None = None) -> Celery:
+    settings = settings or get_settings()
+    broker = settings.effective_broker_url
+    if settings.embedded_broker:
+        Path(settings.var_dir).mkdir(parents=True, exist_ok=True)
+    app = Celery("kyodo", broker=broker, include=["notifications.tasks"])
+    app.conf.update(
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_serializer="json",
+        accept_content=["json"],
+        timezone="Asia/Tokyo",
+        enable_utc=True,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": 3600, "polling_interval": 0.2},
+        worker_hijack_root_logger=False,
+        beat_schedule={
+            "relay-outbox": {"task": "kyodo.relay", "schedule": settings.relay_interval_seconds},
+            "scan-reminders": {"task": "kyodo.scan_reminders", "schedule": settings.reminder_scan_seconds},
+            "reviewer-digest": {"task": "kyodo.send_digests", "schedule": crontab(hour=8, minute=30)},
+        },
+    )
+    return app
+
+
+app = make_celery()
+
+
+def reconfigure(settings: Settings) -> None:
+    """Point the shared app at another broker (tests; `kyodo` after reading options)."""
+    app.conf.broker_url = settings.effective_broker_url
+    app.pool.force_close_all()
+    app._pool = None

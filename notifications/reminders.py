@@ -1,0 +1,130 @@
+"""Reminders derived from deadline rows, and the reviewers' daily digest.
+
+For every open deadline the policy in ``states/`` gives the steps: some business days
+before, on the day, and every few business days after, escalating once overdue. A scan
+writes only the latest step that has come (a scan that was down for a week does not
+send a week of reminders), and the database refuses a second row for the same
+(deadline, step, recipient), so scans may overlap. A closed deadline is never scanned:
+reminders stop the moment the case moves on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from config import Settings
+from db.models import Deadline, Proposal, ReviewAssignment, Review, User
+from db.session import begin_write
+from states import DeadlinePolicy, get_lifecycle
+from states.roles import ROLES
+from workflow.calendar import add_business_days, business_days_between
+from workflow.clock import Clock, japan_today
+from workflow.notices import common_context, enqueue
+from workflow.recipients import Recipient, resolve
+
+# Deadlines further away than this cannot have a reminder step today.
+HORIZON_DAYS = 60
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str  # before-3, on-day, overdue-6
+    kind: str  # before, on_day, overdue
+    days: int
+    escalated: bool
+
+
+def current_step(policy: DeadlinePolicy, due: date, today: date) -> Step | None:
+    """The latest reminder step of ``policy`` that has come by ``today``, if any."""
+    if today > due:
+        late = business_days_between(due, today)
+        k = late // policy.remind_every_after
+        if k >= 1:
+            days = k * policy.remind_every_after
+            return Step(f"overdue-{days}", "overdue", days, k >= policy.escalate_after)
+    if today >= due and policy.remind_on_day:
+        return Step("on-day", "on_day", 0, False)
+    for n in sorted(policy.remind_before):  # nearest first
+        if add_business_days(due, -n) <= today < due:
+            return Step(f"before-{n}", "before", n, False)
+    return None
+
+
+def _late_party(policy: DeadlinePolicy) -> tuple[str, str]:
+    role = ROLES[policy.waits_on]
+    return role.label_ja, role.label_en
+
+
+def scan(session: Session, clock: Clock, settings: Settings) -> int:
+    """Write the reminders due now; returns how many outbox rows were written."""
+    today = japan_today(clock)
+    now = clock.now()
+    rows = session.execute(
+        select(Deadline, Proposal)
+        .join(Proposal, Proposal.id == Deadline.proposal_id)
+        .where(Deadline.closed_at.is_(None), Deadline.due_on <= today + timedelta(days=HORIZON_DAYS))
+        .order_by(Deadline.due_on, Deadline.id)
+    ).all()
+    session.rollback()
+    written = 0
+    for deadline, proposal in rows:
+        policy = get_lifecycle(proposal.lifecycle).deadline(deadline.key)
+        step = current_step(policy, deadline.due_on, today)
+        if step is None:
+            continue
+        begin_write(session)
+        recipients: dict[int, Recipient] = {r.user_id: r for r in resolve(session, deadline.waits_on, proposal)}
+        if step.escalated:
+            for role in policy.escalate_to:
+                recipients.update({r.user_id: r for r in resolve(session, role, proposal)})
+        late_ja, late_en = _late_party(policy)
+        context = {
+            **common_context(session, proposal, settings),
+            "deadline": {"id": deadline.id, "label_ja": policy.label_ja, "label_en": policy.label_en,
+                         "due_on": deadline.due_on},
+            "step": step.kind, "days": step.days, "escalated": step.escalated,
+            "late_party_ja": late_ja, "late_party_en": late_en,
+        }
+        written += enqueue(session, kind="reminder", recipients=list(recipients.values()), context=context,
+                           proposal_id=proposal.id, now=now, dedupe=f"r:{deadline.id}:{step.key}")
+        session.commit()
+    return written
+
+
+def digest(session: Session, clock: Clock, settings: Settings) -> int:
+    """One message a day to each reviewer with something waiting; returns rows written."""
+    today, now = japan_today(clock), clock.now()
+    lc = get_lifecycle("citizen_proposal")
+    pending = session.execute(
+        select(ReviewAssignment.reviewer_id, Proposal.id, Proposal.title, Proposal.state, Deadline.due_on)
+        .join(Proposal, Proposal.id == ReviewAssignment.proposal_id)
+        .outerjoin(Deadline, (Deadline.proposal_id == Proposal.id) & (Deadline.key == "review")
+                   & Deadline.closed_at.is_(None))
+        .where(Proposal.state == "under_review")
+        .where(~select(Review.id).where(Review.proposal_id == Proposal.id,
+                                        Review.reviewer_id == ReviewAssignment.reviewer_id).exists())
+        .order_by(ReviewAssignment.reviewer_id, Deadline.due_on)
+    ).all()
+    session.rollback()
+    by_reviewer: dict[int, list[dict]] = {}
+    for reviewer_id, pid, title, state, due in pending:
+        st = lc.state(state)
+        by_reviewer.setdefault(reviewer_id, []).append(
+            {"id": pid, "title": title, "state_ja": st.label_ja, "state_en": st.label_en,
+             "due_on": due, "overdue": bool(due and due < today)})
+    written = 0
+    for reviewer_id, items in by_reviewer.items():
+        begin_write(session)
+        user = session.get(User, reviewer_id)
+        recipient = Recipient(user.id, user.name, user.email, user.language)
+        context = {"items": items, "today": today, "city_name": settings.city_name,
+                   "sender_section": settings.sender_section, "case_url": f"{settings.base_url}/queue",
+                   "proposal": None, "organisation": None, "department": None}
+        written += enqueue(session, kind="reviewer_digest", recipients=[recipient], context=context,
+                           proposal_id=None, now=now, dedupe=f"digest:{today.isoformat()}")
+        session.commit()
+    return written

@@ -1,0 +1,72 @@
+"""Celery tasks: relay the outbox, deliver one notice, scan reminders, send digests.
+
+Every task opens its own session and reads the time from the one clock; tests pass an
+ISO timestamp as ``now`` to move time without touching the worker.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from celery import shared_task
+
+from config import get_settings
+from db.session import new_session
+from notifications import outbox, reminders
+from notifications.transports import transport_from_settings
+from workflow.clock import Clock, MovableClock, SystemClock
+
+
+def _clock(now: str | None) -> Clock:
+    return MovableClock(datetime.fromisoformat(now)) if now else SystemClock()
+
+
+def _transport(settings):
+    if settings.mail_transport == "smtp":
+        return transport_from_settings(
+            "smtp", host=settings.smtp_host, port=settings.smtp_port, security=settings.smtp_security,
+            username=settings.smtp_username, password=settings.smtp_password, timeout=settings.smtp_timeout,
+        )
+    return transport_from_settings("file", directory=settings.effective_mail_dir)
+
+
+@shared_task(name="kyodo.relay")
+def relay(now: str | None = None) -> int:
+    settings = get_settings()
+    with new_session() as session:
+        ids = outbox.claim_for_relay(session, _clock(now).now(), settings)
+    for notice_id in ids:
+        deliver.delay(notice_id, now)
+    return len(ids)
+
+
+@shared_task(name="kyodo.deliver")
+def deliver(notice_id: int, now: str | None = None) -> str:
+    settings = get_settings()
+    with new_session() as session:
+        result = outbox.deliver(session, notice_id, _clock(now).now(), settings, _transport(settings))
+    return result.outcome
+
+
+@shared_task(name="kyodo.scan_reminders")
+def scan_reminders(now: str | None = None) -> int:
+    with new_session() as session:
+        written = reminders.scan(session, _clock(now), get_settings())
+    if written:
+        relay.delay(now)
+    return written
+
+
+@shared_task(name="kyodo.send_digests")
+def send_digests(now: str | None = None) -> int:
+    with new_session() as session:
+        written = reminders.digest(session, _clock(now), get_settings())
+    if written:
+        relay.delay(now)
+    return written
+
+
+@shared_task(name="kyodo.noop")
+def noop(i: int = 0) -> int:
+    """The baseline of the delivery benchmark: a task that does nothing."""
+    return i

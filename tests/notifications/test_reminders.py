@@ -1,0 +1,84 @@
+"""Reminders follow the city's business days, escalate when overdue, and stop when the case moves."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from config import Settings
+from db.models import Deadline, Notice
+from notifications.reminders import current_step, scan
+from states import get_lifecycle
+from tests.support import SCORES
+from workflow.clock import JST, MovableClock
+
+LC = get_lifecycle("citizen_proposal")
+
+
+def at(d: date) -> MovableClock:
+    return MovableClock(datetime(d.year, d.month, d.day, 9, tzinfo=JST))
+
+
+def test_steps_skip_golden_week():
+    review = LC.deadline("review")  # 3 and 1 business days before, on the day, every 3 after
+    due = date(2026, 5, 7)  # the first business day after Golden Week
+    # One business day before 7 May is 1 May (2–6 May are weekend and holidays).
+    assert current_step(review, due, date(2026, 4, 27)) is None
+    assert current_step(review, due, date(2026, 4, 28)).key == "before-3"  # 29 April is a holiday
+    assert current_step(review, due, date(2026, 4, 30)).key == "before-3"
+    assert current_step(review, due, date(2026, 5, 1)).key == "before-1"
+    assert current_step(review, due, date(2026, 5, 6)).key == "before-1"
+    assert current_step(review, due, date(2026, 5, 7)).key == "on-day"
+    assert current_step(review, due, date(2026, 5, 11)).key == "on-day"  # only 2 business days late
+    late = current_step(review, due, date(2026, 5, 12))
+    assert late.key == "overdue-3" and late.escalated
+
+
+def test_steps_skip_the_year_end_closure():
+    coordination = LC.deadline("coordination")  # 5 and 1 before; every 3 after
+    due = date(2027, 1, 5)
+    # Five business days before 5 January 2027 reach back over the closure (29 Dec – 3 Jan)
+    # to 23 December; one business day before is 4 January.
+    assert current_step(coordination, due, date(2026, 12, 22)) is None
+    assert current_step(coordination, due, date(2026, 12, 23)).key == "before-5"
+    assert current_step(coordination, due, date(2026, 12, 30)).key == "before-5"
+    assert current_step(coordination, due, date(2027, 1, 4)).key == "before-1"
+    assert current_step(coordination, due, date(2027, 1, 5)).key == "on-day"
+    assert current_step(coordination, due, date(2027, 1, 7)).key == "on-day"
+    assert current_step(coordination, due, date(2027, 1, 8)).key == "overdue-3"
+
+
+def _reminders(session) -> list[Notice]:
+    return list(session.execute(select(Notice).where(Notice.kind == "reminder").order_by(Notice.id)).scalars())
+
+
+def test_reminders_escalate_when_overdue_and_stop_when_the_case_moves(world, session):
+    pid = world.new_proposal()
+    world.do(pid, "submit", "proposer")
+    world.do(pid, "start_review", "secretariat",
+             reviewer_ids=[world["reviewer1"].user_id, world["reviewer2"].user_id], department_id=world.dept)
+    due = session.execute(select(Deadline.due_on).where(Deadline.proposal_id == pid, Deadline.key == "review",
+                                                          Deadline.closed_at.is_(None))).scalar_one()
+    assert due == date(2026, 4, 20)  # 10 business days after Monday 6 April 2026
+    settings = Settings()
+    assert scan(session, at(date(2026, 4, 14)), settings) == 0  # nothing yet
+    assert scan(session, at(date(2026, 4, 15)), settings) == 2  # 3 business days before: both reviewers
+    assert scan(session, at(date(2026, 4, 15)), settings) == 0  # the same step is never written twice
+    assert scan(session, at(date(2026, 4, 20)), settings) == 2  # on the day
+    overdue = scan(session, at(date(2026, 4, 23)), settings)  # 3 business days late: escalated
+    reminders = _reminders(session)
+    escalated = [n for n in reminders if n.context["escalated"]]
+    assert overdue == 3 and {n.email for n in escalated} == {"r1@city.jp", "r2@city.jp", "s@city.jp"}
+    world.do(pid, "submit_review", "reviewer1", **SCORES)
+    world.do(pid, "submit_review", "reviewer2", **SCORES)
+    world.do(pid, "finish_review", "secretariat")
+    def about_review():
+        return [n for n in _reminders(session) if n.context["deadline"]["label_en"] == "Review"]
+
+    before = len(about_review())
+    scan(session, at(date(2026, 4, 28)), settings)  # the review deadline is closed now
+    scan(session, at(date(2026, 5, 20)), settings)
+    assert len(about_review()) == before == 7
+
+

@@ -1,6 +1,8 @@
 """Kyodo's tables. Importing this package registers all of them on ``SQLModel.metadata``."""
 
+from db.models.attachments import Attachment  # noqa: F401
 from db.models.audit import AuditEvent  # noqa: F401
+from db.models.calls import ApplicationReview, CallApplication  # noqa: F401
 from db.models.contracts import Contract, ContractAmendment, ContractPartner, OwnProject  # noqa: F401
 from db.models.deadlines import Deadline  # noqa: F401
 from db.models.decisions import Decision, DocumentSerial  # noqa: F401
@@ -8,4 +10,6 @@ from db.models.evaluations import Evaluation, EvaluationPeriod  # noqa: F401
 from db.models.notices import Notice  # noqa: F401
 from db.models.people import Department, Membership, Organisation, User, UserRole  # noqa: F401
 from db.models.proposals import CaseNote, Proposal, ProposalRevision  # noqa: F401
+from db.models.registry import RegistryProject  # noqa: F401
 from db.models.reviews import Review, ReviewAssignment  # noqa: F401
+from db.models.security import ApiToken, LoginAttempt  # noqa: F401

@@ -34,7 +34,8 @@ class Proposal(ProposalContent, table=True):
     lifecycle: str = Field(default="citizen_proposal", max_length=40)
     state: str = Field(max_length=40, index=True)
     version: int = 1
-    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    # Empty only for a city's call for partners (Art. 9) until its partner is selected.
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
     department_id: int | None = Field(default=None, foreign_key="department.id")
     revision: int = 1
     created_by: int = Field(foreign_key="user.id")

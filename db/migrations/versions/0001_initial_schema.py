@@ -36,6 +36,17 @@ def upgrade() -> None:
     sa.Column('last_serial', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('prefix', 'fiscal_year')
     )
+    op.create_table('loginattempt',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('login', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('ip', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('success', sa.Boolean(), nullable=False),
+    sa.Column('at', db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('loginattempt', schema=None) as batch_op:
+        batch_op.create_index('ix_loginattempt_login_at', ['login', 'at'], unique=False)
+
     op.create_table('organisation',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
@@ -62,6 +73,21 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('login')
     )
+    op.create_table('apitoken',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('token_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('created_at', db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('token_hash')
+    )
+    with op.batch_alter_table('apitoken', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_apitoken_user_id'), ['user_id'], unique=False)
+
     op.create_table('membership',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('organisation_id', sa.Integer(), nullable=False),
@@ -89,7 +115,7 @@ def upgrade() -> None:
     sa.Column('lifecycle', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=True),
     sa.Column('department_id', sa.Integer(), nullable=True),
     sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('created_by', sa.Integer(), nullable=False),
@@ -115,16 +141,34 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], ),
     sa.PrimaryKeyConstraint('user_id', 'role')
     )
+    op.create_table('attachment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('proposal_id', sa.Integer(), nullable=False),
+    sa.Column('filename', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('content_type', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('storage_key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('uploaded_by', sa.Integer(), nullable=False),
+    sa.Column('uploaded_at', db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['proposal_id'], ['proposal.id'], ),
+    sa.ForeignKeyConstraint(['uploaded_by'], ['user.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('storage_key')
+    )
+    with op.batch_alter_table('attachment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_attachment_proposal_id'), ['proposal_id'], unique=False)
+
     op.create_table('auditevent',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('proposal_id', sa.Integer(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
-    sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('trigger', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('from_state', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('to_state', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=False),
     sa.Column('actor_role', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('inputs', sa.JSON(), nullable=False),
     sa.Column('at', db.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['user.id'], ),
@@ -134,6 +178,25 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('auditevent', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_auditevent_proposal_id'), ['proposal_id'], unique=False)
+
+    op.create_table('callapplication',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('proposal_id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('summary', sa.Text(), nullable=False),
+    sa.Column('proposed_amount_yen', sa.Integer(), nullable=True),
+    sa.Column('submitted_by', sa.Integer(), nullable=False),
+    sa.Column('submitted_at', db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('withdrawn', sa.Boolean(), nullable=False),
+    sa.Column('selected', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], ),
+    sa.ForeignKeyConstraint(['proposal_id'], ['proposal.id'], ),
+    sa.ForeignKeyConstraint(['submitted_by'], ['user.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('proposal_id', 'organisation_id')
+    )
+    with op.batch_alter_table('callapplication', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_callapplication_proposal_id'), ['proposal_id'], unique=False)
 
     op.create_table('casenote',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -223,6 +286,34 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_evaluationperiod_proposal_id'), ['proposal_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_evaluationperiod_published_at'), ['published_at'], unique=False)
 
+    op.create_table('notice',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('proposal_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('recipient_id', sa.Integer(), nullable=False),
+    sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
+    sa.Column('language', sqlmodel.sql.sqltypes.AutoString(length=5), nullable=False),
+    sa.Column('context', sa.JSON(), nullable=False),
+    sa.Column('dedupe_key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claimed_at', db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('message_id', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('subject', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('created_at', db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['proposal_id'], ['proposal.id'], ),
+    sa.ForeignKeyConstraint(['recipient_id'], ['user.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('dedupe_key')
+    )
+    with op.batch_alter_table('notice', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notice_proposal_id'), ['proposal_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notice_recipient_id'), ['recipient_id'], unique=False)
+        batch_op.create_index('ix_notice_unsent', ['status', 'next_attempt_at'], unique=False, sqlite_where=sa.text("status <> 'sent'"), postgresql_where=sa.text("status <> 'sent'"))
+
     op.create_table('ownproject',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('proposal_id', sa.Integer(), nullable=False),
@@ -260,6 +351,32 @@ def upgrade() -> None:
     with op.batch_alter_table('proposalrevision', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_proposalrevision_proposal_id'), ['proposal_id'], unique=False)
 
+    op.create_table('registryproject',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('fiscal_year', sa.Integer(), nullable=False),
+    sa.Column('external_id', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('owner_kind', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('owner', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('section', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('field', sa.Integer(), nullable=False),
+    sa.Column('partner', sa.Text(), nullable=False),
+    sa.Column('contract', sa.Boolean(), nullable=False),
+    sa.Column('origin', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True),
+    sa.Column('contract_count', sa.Integer(), nullable=False),
+    sa.Column('contract_amount_yen', sa.Integer(), nullable=True),
+    sa.Column('proposal_id', sa.Integer(), nullable=True),
+    sa.Column('content', sa.Text(), nullable=False),
+    sa.Column('results', sa.Text(), nullable=False),
+    sa.Column('effect', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['proposal_id'], ['proposal.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('fiscal_year', 'external_id')
+    )
+    with op.batch_alter_table('registryproject', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_registryproject_fiscal_year'), ['fiscal_year'], unique=False)
+        batch_op.create_index(batch_op.f('ix_registryproject_proposal_id'), ['proposal_id'], unique=False)
+
     op.create_table('review',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('proposal_id', sa.Integer(), nullable=False),
@@ -289,6 +406,24 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('reviewassignment', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_reviewassignment_reviewer_id'), ['reviewer_id'], unique=False)
+
+    op.create_table('applicationreview',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('application_id', sa.Integer(), nullable=False),
+    sa.Column('reviewer_id', sa.Integer(), nullable=False),
+    sa.Column('score_technique', sa.Integer(), nullable=False),
+    sa.Column('score_expertise', sa.Integer(), nullable=False),
+    sa.Column('score_quality', sa.Integer(), nullable=False),
+    sa.Column('score_capability', sa.Integer(), nullable=False),
+    sa.Column('comment', sa.Text(), nullable=False),
+    sa.Column('submitted_at', db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['application_id'], ['callapplication.id'], ),
+    sa.ForeignKeyConstraint(['reviewer_id'], ['user.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('application_id', 'reviewer_id')
+    )
+    with op.batch_alter_table('applicationreview', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_applicationreview_application_id'), ['application_id'], unique=False)
 
     op.create_table('contractamendment',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -344,6 +479,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_contractamendment_contract_id'))
 
     op.drop_table('contractamendment')
+    with op.batch_alter_table('applicationreview', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_applicationreview_application_id'))
+
+    op.drop_table('applicationreview')
     with op.batch_alter_table('reviewassignment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_reviewassignment_reviewer_id'))
 
@@ -352,6 +491,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_review_proposal_id'))
 
     op.drop_table('review')
+    with op.batch_alter_table('registryproject', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_registryproject_proposal_id'))
+        batch_op.drop_index(batch_op.f('ix_registryproject_fiscal_year'))
+
+    op.drop_table('registryproject')
     with op.batch_alter_table('proposalrevision', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_proposalrevision_proposal_id'))
 
@@ -360,6 +504,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_ownproject_proposal_id'))
 
     op.drop_table('ownproject')
+    with op.batch_alter_table('notice', schema=None) as batch_op:
+        batch_op.drop_index('ix_notice_unsent', sqlite_where=sa.text("status <> 'sent'"), postgresql_where=sa.text("status <> 'sent'"))
+        batch_op.drop_index(batch_op.f('ix_notice_recipient_id'))
+        batch_op.drop_index(batch_op.f('ix_notice_proposal_id'))
+
+    op.drop_table('notice')
     with op.batch_alter_table('evaluationperiod', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_evaluationperiod_published_at'))
         batch_op.drop_index(batch_op.f('ix_evaluationperiod_proposal_id'))
@@ -380,10 +530,18 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_casenote_proposal_id'))
 
     op.drop_table('casenote')
+    with op.batch_alter_table('callapplication', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_callapplication_proposal_id'))
+
+    op.drop_table('callapplication')
     with op.batch_alter_table('auditevent', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_auditevent_proposal_id'))
 
     op.drop_table('auditevent')
+    with op.batch_alter_table('attachment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_attachment_proposal_id'))
+
+    op.drop_table('attachment')
     op.drop_table('userrole')
     with op.batch_alter_table('proposal', schema=None) as batch_op:
         batch_op.drop_index('ix_proposal_state_department')
@@ -396,8 +554,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_membership_organisation_id'))
 
     op.drop_table('membership')
+    with op.batch_alter_table('apitoken', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_apitoken_user_id'))
+
+    op.drop_table('apitoken')
     op.drop_table('user')
     op.drop_table('organisation')
+    with op.batch_alter_table('loginattempt', schema=None) as batch_op:
+        batch_op.drop_index('ix_loginattempt_login_at')
+
+    op.drop_table('loginattempt')
     op.drop_table('documentserial')
     op.drop_table('department')
     # ### end Alembic commands ###

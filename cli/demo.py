@@ -260,18 +260,27 @@ class Demo:
         return pid
 
 
-def _deliver_notices() -> None:
-    """Send the stories' notices through the real Celery tasks and show their subjects."""
+def _deliver_notices(now: datetime) -> None:
+    """Send the stories' notices through the real Celery tasks and show their subjects.
+
+    The stories ran to ``now`` on the demo's clock, so the relay is told that time too:
+    otherwise notices written "in 2029" would wait for 2029.
+    """
     from db.models import Notice
     from notifications.embedded import drain
 
     settings = get_settings()
     console.rule("通知 / notices")
-    left = drain()
+    left = drain(now=now.isoformat())
     with new_session() as s:
         sent = s.execute(select(Notice).where(Notice.status == "sent").order_by(Notice.id)).scalars().all()
     for n in sent:
         console.print(f"  [dim]#{n.id} → {n.email}[/]  {n.subject}")
+    with new_session() as s:
+        cancelled = s.execute(select(func.count()).select_from(Notice).where(Notice.status == "cancelled")).scalar_one()
+    if cancelled:
+        console.print(f"  {cancelled} 通のリマインダーは、送信前に案件が進んだため取りやめました / "
+                      f"reminder(s) cancelled: the case moved on before delivery")
     where = settings.effective_mail_dir if settings.mail_transport == "file" else f"SMTP {settings.smtp_host}"
     console.print(f"  {len(sent)} 通の通知を送信しました / notices delivered → {where}")
     if left:
@@ -313,7 +322,7 @@ def demo(reset: bool = typer.Option(False, "--reset", help="組み込み SQLite 
         d = Demo(s, clock)
         d.seed()
         ids = d.run()
-    _deliver_notices()
+    _deliver_notices(clock.now())
     console.rule("まとめ / summary")
     with new_session() as s:
         for pid in ids:

@@ -63,11 +63,11 @@ class Settings(BaseSettings):
 
     @property
     def effective_broker_url(self) -> str:
-        return self.broker_url or f"sqla+sqlite:///{self.var_dir / 'broker.sqlite3'}"
+        return self.broker_url or f"kyodo+sqlite:///{self.var_dir / 'broker.sqlite3'}"
 
     @property
     def embedded_broker(self) -> bool:
-        return self.effective_broker_url.startswith("sqla+")
+        return self.effective_broker_url.startswith(("kyodo+", "sqla+"))
 
     @property
     def effective_mail_dir(self) -> Path:

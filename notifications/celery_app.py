@@ -17,6 +17,9 @@ from celery import Celery
 from celery.schedules import crontab
 
 from config import Settings, get_settings
+from notifications import embedded_broker
+
+embedded_broker.register()
 
 
 def make_celery(settings: Settings | None = None) -> Celery:
@@ -35,7 +38,9 @@ def make_celery(settings: Settings | None = None) -> Celery:
         timezone="Asia/Tokyo",
         enable_utc=True,
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": 3600, "polling_interval": 0.2},
+        # kombu's SQLAlchemy transport hands its options to create_engine(), so the
+        # embedded broker takes none.
+        broker_transport_options={} if settings.embedded_broker else {"visibility_timeout": 3600},
         worker_hijack_root_logger=False,
         beat_schedule={
             "relay-outbox": {"task": "kyodo.relay", "schedule": settings.relay_interval_seconds},

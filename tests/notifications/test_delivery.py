@@ -179,7 +179,7 @@ def test_embedded_default_delivers_without_redis(world, db_engine, monkeypatch, 
     monkeypatch.setenv("KYODO_MAIL_TRANSPORT", "file")
     get_settings.cache_clear()
     reconfigure(get_settings())
-    assert get_settings().effective_broker_url.startswith("sqla+sqlite")
+    assert get_settings().effective_broker_url.startswith("kyodo+sqlite")
     decision_for(world)
     assert drain(timeout=60) == 0
     files = list((tmp_path / "var" / "mail").glob("*.eml"))

@@ -57,5 +57,9 @@ app = make_celery()
 def reconfigure(settings: Settings) -> None:
     """Point the shared app at another broker (tests; `kyodo` after reading options)."""
     app.conf.broker_url = settings.effective_broker_url
-    app.pool.force_close_all()
+    app.conf.broker_transport_options = {} if settings.embedded_broker else {"visibility_timeout": 3600}
+    # Drop the cached pools so the next publish connects to the new broker; the old
+    # connections are left for the garbage collector (closing them breaks kombu's
+    # shared producer pool).
     app._pool = None
+    app.amqp._producer_pool = None

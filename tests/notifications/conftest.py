@@ -26,6 +26,7 @@ class Sink:
     """Captures what the server accepted; ``hold`` makes the next DATA hang (a stuck server)."""
 
     messages: list = field(default_factory=list)
+    recipients: list = field(default_factory=list)
     hold: threading.Event | None = None
     refuse: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -43,6 +44,7 @@ class Sink:
             return "451 4.3.0 try again later"
         with self.lock:
             self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+            self.recipients.append(list(envelope.rcpt_tos))
         return "250 OK"
 
     def wait_for(self, count: int, timeout: float = 30.0) -> list:

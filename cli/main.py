@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import database, demo, lifecycle, notices, proposals
+from cli import database, demo, lifecycle, notices, proposals, registry, web
 
 app = typer.Typer(
     help="Kyodo（協働）: 市民協働条例にもとづく協働事業のワークフロー / the citizen-collaboration workflow engine",
@@ -18,6 +18,9 @@ app.add_typer(notices.app, name="notices")
 app.command("demo")(demo.demo)
 app.command("worker")(notices.worker)
 app.command("beat")(notices.beat)
+app.command("serve")(web.serve)
+app.add_typer(registry.projects_app, name="projects")
+app.command("report")(registry.report)
 
 
 def run() -> None:

@@ -17,21 +17,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from states.common import CONTRACT_FORM_LABELS
+from states.notices import NOTICE_KINDS
 from states.vocabulary import LANGUAGES
 from workflow.calendar import era_date, era_year, english_date, english_fiscal_year
 
-KINDS = (
-    "receipt",
-    "revision_requested",
-    "review_assigned",
-    "decision",
-    "contract_concluded",
-    "own_project_received",
-    "evaluation_requested",
-    "evaluation_published",
-    "reminder",
-    "reviewer_digest",
-)
+# Every kind declared in states/; each has .subject.txt, .txt and .html per language.
+KINDS = tuple(NOTICE_KINDS)
 
 DEFAULT_LANGUAGE = "ja"
 

@@ -131,3 +131,41 @@ _SPECIFIC = {
         ],
     },
 }
+
+
+# The city's call for partners (Article 9).
+_CALL_REASONS = (
+    "地域の高齢者の見守りと子どもの居場所づくりを一体で行う点に公益性が高く認められる。\n"
+    "役割分担と費用分担が具体的に示されており、事業を遂行する能力も十分と判断した。"
+)
+
+
+def _call_decision(city):
+    return {
+        "document_number": "市市協第612号",
+        "decided_on": date(2021, 10, 1),
+        "reasons": _CALL_REASONS,
+        "article": "第9条第1項",
+        "mayor_title": city["mayor_title"],
+        "contact": {"section": city["contact_section"], "email": "sh-kyodo@city.example.jp", "phone": "045-671-0000"},
+    }
+
+_SPECIFIC.update({
+    "call_review_assigned": lambda city: {
+        "recipient_name": "佐藤 一郎",
+        "due_on": date(2021, 8, 31),
+        "criteria": "地域での活動実績\n個人情報の取扱いと安全管理の体制",
+        "applications": [
+            {"id": 7, "organisation": "NPO法人 みなとみらい地域ささえあいネット"},
+            {"id": 8, "organisation": "一般社団法人 こどもの居場所づくり協会"},
+        ],
+    },
+    "call_selected": lambda city: _call_decision(city),
+    "call_not_selected": lambda city: {
+        **_call_decision(city),
+        "partner_selected": True,
+        "selected_organisation": {"name": "一般社団法人 こどもの居場所づくり協会"},
+        "own_result": {"application_id": 7, "average_total": 14.5, "max_total": 20, "rank": 2, "ranked": 3,
+                       "reviews": 2},
+    },
+})

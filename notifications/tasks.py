@@ -21,7 +21,19 @@ def _clock(now: str | None) -> Clock:
     return MovableClock(datetime.fromisoformat(now)) if now else SystemClock()
 
 
+_transports: dict = {}
+
+
 def _transport(settings):
+    """One transport per worker process and configuration, so SMTP sessions are reused."""
+    key = (settings.mail_transport, settings.smtp_host, settings.smtp_port, settings.smtp_security,
+           settings.smtp_username, str(settings.effective_mail_dir))
+    if key not in _transports:
+        _transports[key] = _new_transport(settings)
+    return _transports[key]
+
+
+def _new_transport(settings):
     if settings.mail_transport == "smtp":
         return transport_from_settings(
             "smtp", host=settings.smtp_host, port=settings.smtp_port, security=settings.smtp_security,
@@ -66,7 +78,17 @@ def send_digests(now: str | None = None) -> int:
     return written
 
 
+_counter = None
+
+
 @shared_task(name="kyodo.noop")
-def noop(i: int = 0) -> int:
-    """The baseline of the delivery benchmark: a task that does nothing."""
+def noop(i: int = 0, counter: str | None = None) -> int:
+    """The baseline of the delivery benchmark: a task that does nothing but be counted."""
+    global _counter
+    if counter:
+        import redis
+
+        if _counter is None:
+            _counter = redis.Redis.from_url(get_settings().effective_broker_url)
+        _counter.incr(counter)
     return i

@@ -58,6 +58,35 @@ class SmtpTransport(Transport):
         self.username, self.password, self.timeout = username, password, timeout
         # Without it smtplib asks DNS for our FQDN, which can stall on a badly set-up host.
         self.local_hostname = local_hostname
+        # A worker keeps one session open between notices: connecting, EHLO, STARTTLS and
+        # login cost more than the message itself.
+        self._smtp: smtplib.SMTP | None = None
+
+    def _session(self) -> smtplib.SMTP:
+        if self._smtp is not None:
+            try:
+                if self._smtp.noop()[0] == 250:
+                    return self._smtp
+            except (smtplib.SMTPException, OSError):
+                pass
+            self.close()
+        smtp = self._connect()
+        try:
+            if self.username:
+                smtp.login(self.username, self.password)
+        except BaseException:
+            smtp.close()
+            raise
+        self._smtp = smtp
+        return smtp
+
+    def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                smtp.close()
 
     def _connect(self) -> smtplib.SMTP:
         if self.security == "tls":
@@ -72,13 +101,24 @@ class SmtpTransport(Transport):
                 raise
         return smtp
 
+    def _send(self, message: EmailMessage) -> dict:
+        try:
+            return self._session().send_message(message)
+        except smtplib.SMTPResponseException:
+            # The server answered: the session is still usable once reset.
+            try:
+                self._smtp.rset()
+            except (smtplib.SMTPException, OSError, AttributeError):
+                self.close()
+            raise
+        except BaseException:
+            self.close()
+            raise
+
     def send(self, message: EmailMessage) -> None:
         where = f"{self.host}:{self.port}"
         try:
-            with self._connect() as smtp:
-                if self.username:
-                    smtp.login(self.username, self.password)
-                refused = smtp.send_message(message)
+            refused = self._send(message)
         except smtplib.SMTPRecipientsRefused as e:
             codes = [code for code, _ in e.recipients.values()]
             raise DeliveryError(f"{where} refused every recipient: {e.recipients}",

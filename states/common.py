@@ -113,3 +113,35 @@ DEADLINES: tuple[DeadlinePolicy, ...] = (
                    remind_before=(10, 3), escalate_to=("secretariat",), article="第15条",
                    scope_by="fiscal_year"),
 )
+
+# --- The city's call for partners (Article 9): what its triggers ask and check.
+
+CALL_INPUTS: tuple[InputSpec, ...] = (
+    InputSpec("closing_on", "応募締切日", "Closing date for applications", "date",
+              help_ja="この日まで応募を受け付けます", help_en="applications are accepted up to and including this day"),
+    InputSpec("organisation_id", "応募する団体", "Applying organisation", "id"),
+    InputSpec("application_summary", "応募内容（提案の概要）", "Application (summary of the proposal)"),
+    InputSpec("proposed_amount_yen", "提案金額（円）", "Proposed amount (yen)", "int"),
+    InputSpec("application_id", "応募", "Application", "id"),
+    InputSpec("selected_application_id", "選定する応募", "Application selected", "id"),
+)
+
+CALL_CONDITIONS: tuple[Condition, ...] = (
+    Condition("call_ready", "公募の必須項目（事業名・目的・内容・分野・選定基準）がそろい、応募締切日が今日より後であること",
+              "the call states its title, purpose, content, field and selection criteria, and closes after today",
+              "第9条第1項"),
+    Condition("call_accepting", "応募締切日を過ぎていないこと", "the closing date has not passed", "第9条第1項"),
+    Condition("organisation_has_not_applied", "この団体がまだこの公募に応募していないこと",
+              "this organisation has not applied to this call yet"),
+    Condition("closing_date_passed", "応募締切日を過ぎていること", "the closing date has passed", "第9条第1項"),
+    Condition("has_applications", "取り下げられていない応募が1件以上あること",
+              "at least one application that has not been withdrawn"),
+    Condition("application_active", "この公募への応募で、取り下げられていないこと",
+              "the application belongs to this call and has not been withdrawn"),
+    Condition("application_reviewable", "取り下げられていない応募で、この審査員がまだ審査していないこと",
+              "the application is active and this reviewer has not reviewed it yet", "第9条第2項"),
+    Condition("applications_reviewed", "取り下げられていないすべての応募について、必要な数の審査がそろっていること",
+              "every application not withdrawn has the required number of reviews", "第9条第2項"),
+    Condition("application_selectable", "選定する応募がこの公募への応募で、取り下げられていないこと",
+              "the selected application belongs to this call and has not been withdrawn", "第9条第1項"),
+)

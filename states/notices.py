@@ -17,8 +17,16 @@ NOTICE_KINDS: dict[str, tuple[str, str]] = {
     "evaluation_published": ("評価の公表", "Evaluation published"),
     "reminder": ("期限のお知らせ", "Deadline reminder"),
     "reviewer_digest": ("審査待ち案件のお知らせ（日次）", "Daily review queue digest"),
+    # The city's call for partners (Article 9): the reviewers are asked to score every
+    # application; the selected applicant and every other applicant are told the outcome.
+    "call_review_assigned": ("公募の選定審査のお願い", "Call for partners: review assigned"),
+    "call_selected": ("協働事業の相手方の選定通知（第9条）", "Selection notice (Article 9)"),
+    "call_not_selected": ("協働事業の相手方の選定結果通知（第9条）", "Selection result notice (Article 9)"),
 }
 
 # Recipients are roles, resolved per case: the proposing group's contacts, the assigned
 # reviewers, the department's staff, the secretariat, the department head.
-RECIPIENTS = ("proposer", "reviewer", "department", "secretariat", "approver", "department_head")
+# Each applicant of a call not selected (or every applicant, when no one is) is addressed
+# as its own organisation.
+RECIPIENTS = ("proposer", "reviewer", "department", "secretariat", "approver", "department_head",
+              "unselected_applicants")

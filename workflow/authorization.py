@@ -2,7 +2,8 @@
 
 A role alone is not enough: a proposer acts only for its own organisation, a reviewer
 only on proposals assigned to them (and never on their own organisation's), department
-staff only on their department's cases.
+staff only on their department's cases. On a city's call for partners before the
+selection, the case has no organisation yet: any group may apply for one of its own.
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ from workflow.errors import NotAllowed
 
 def in_reach(session: Session, actor: Actor, role: str, proposal) -> bool:
     if role == "proposer":
+        if proposal.organisation_id is None and getattr(proposal, "lifecycle", None) == "city_call":
+            # A published call for partners (Art. 9) before its selection: any group may
+            # apply or withdraw, for its own organisation only (checked against the
+            # organisation the trigger names, in workflow/call_effects.py).
+            return proposal.state != "draft"
         return proposal.organisation_id in actor.organisation_ids
     if role == "reviewer":
         if proposal.organisation_id in actor.organisation_ids:

@@ -155,3 +155,5 @@ PREDICATES: dict[str, Callable[[Case], bool]] = {
         both_sides_evaluated,
     )
 }
+
+from workflow import call_conditions  # noqa: E402,F401  (Article 9 predicates, merged into PREDICATES)

@@ -293,3 +293,4 @@ def run(case: Case) -> dict[str, Any]:
     return (fn(case) or {}) if fn else {}
 
 
+from workflow import call_effects  # noqa: E402,F401  (Article 9 effects, registered with @effect)

@@ -45,12 +45,13 @@ def decode(value: Any) -> Any:
 
 
 def common_context(session: Session, proposal, settings: Settings) -> dict[str, Any]:
-    org = session.get(Organisation, proposal.organisation_id)
+    # A city's call for partners (Art. 9) has no organisation until its partner is selected.
+    org = session.get(Organisation, proposal.organisation_id) if proposal.organisation_id is not None else None
     dept = session.get(Department, proposal.department_id) if proposal.department_id else None
     return {
         "proposal": {"id": proposal.id, "title": proposal.title},
         "organisation": {"name": org.name, "representative_title": org.representative_title,
-                         "representative_name": org.representative_name},
+                         "representative_name": org.representative_name} if org else None,
         "department": {"name": dept.name_ja} if dept else None,
         "case_url": f"{settings.base_url}/proposals/{proposal.id}",
         "city_name": settings.city_name,
@@ -106,6 +107,10 @@ def _kind_context(case: Case, kind: str, role: str) -> dict[str, Any]:
         return {"period_label_fy": fy, "due_on": due, "side": "partner" if role == "proposer" else "city"}
     if kind == "evaluation_published":
         return {"period_label_fy": fy, "public_url": f"{case.settings.base_url}/public/proposals/{p.id}"}
+    if kind.startswith("call_"):
+        from workflow.call_notices import kind_context
+
+        return kind_context(case, kind, role)
     raise KeyError(f"no context for notice kind {kind!r}")
 
 
@@ -145,7 +150,12 @@ def on_transition(case: Case, from_state: str, to_state: str) -> None:
     proposal = load_case_row(case.session, case.proposal_id)
     base = common_context(case.session, proposal, case.settings)
     for kind, role in case.transition.notify:
-        recipients = resolve(case.session, role, proposal)
         context = {**base, **_kind_context(case, kind, role)}
+        if role == "unselected_applicants":
+            from workflow.call_notices import enqueue_per_applicant
+
+            enqueue_per_applicant(case, proposal, kind, context)
+            continue
+        recipients = resolve(case.session, role, proposal)
         enqueue(case.session, kind=kind, recipients=recipients, context=context, proposal_id=proposal.id,
                 now=case.now, dedupe=f"t:{proposal.id}:{proposal.version}:{kind}")

@@ -44,7 +44,7 @@ def list_proposals(session: Session, *, state: str | None = None, limit: int = 2
     q = (
         select(Proposal.id, Proposal.title, Organisation.name, Proposal.state, Department.name_ja,
                next_due.c.due, Proposal.version)
-        .join(Organisation, Organisation.id == Proposal.organisation_id)
+        .outerjoin(Organisation, Organisation.id == Proposal.organisation_id)
         .outerjoin(Department, Department.id == Proposal.department_id)
         .outerjoin(next_due, next_due.c.proposal_id == Proposal.id)
         .order_by(Proposal.id)

@@ -3,6 +3,9 @@
 The proposer means the proposing organisation's contact people; reviewer, the reviewers
 assigned to the case who have not reviewed yet; department, the staff of the department
 in charge; department_head, its head; secretariat and approver, everyone in that role.
+On a city's call for partners (Art. 9) a reviewer is done when they have reviewed every
+application, and ``unselected_applicants`` are the contacts of every applicant not
+selected (withdrawn applications excepted).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from db.models import Membership, Review, ReviewAssignment, User, UserRole
+from workflow.call_records import reviewers_done, unselected_applicants
 
 
 @dataclass(frozen=True)
@@ -39,7 +43,14 @@ def resolve(session: Session, role: str, proposal) -> list[Recipient]:
     if role == "reviewer":
         assigned = select(ReviewAssignment.reviewer_id).where(ReviewAssignment.proposal_id == proposal.id)
         reviewed = select(Review.reviewer_id).where(Review.proposal_id == proposal.id)
+        if getattr(proposal, "lifecycle", None) == "city_call":
+            reviewed = reviewers_done(session, proposal.id)
         return _users(session, [User.id.in_(assigned), User.id.not_in(reviewed)])
+    if role == "unselected_applicants":
+        members = select(Membership.user_id).where(
+            Membership.organisation_id.in_(unselected_applicants(proposal.id)), Membership.is_contact.is_(True)
+        )
+        return _users(session, [User.id.in_(members)])
     if role in ("department", "department_head"):
         if proposal.department_id is None:
             return []

@@ -15,6 +15,9 @@ class Deadline(SQLModel, table=True):
         # The reminder scan reads only open deadlines by due date.
         Index("ix_deadline_open_due", "due_on", sqlite_where=text("closed_at IS NULL"),
               postgresql_where=text("closed_at IS NULL")),
+        # The reviewer queue starts from open deadline rows of one kind, by due date.
+        Index("ix_deadline_open_key_due", "key", "due_on", "proposal_id",
+              sqlite_where=text("closed_at IS NULL"), postgresql_where=text("closed_at IS NULL")),
         # At most one open deadline of a kind per case and scope (fiscal year, own project).
         Index("uq_deadline_open", "proposal_id", "key", "scope", unique=True,
               sqlite_where=text("closed_at IS NULL"), postgresql_where=text("closed_at IS NULL")),

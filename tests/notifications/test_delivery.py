@@ -180,19 +180,16 @@ def test_two_reminder_scans_at_once_write_each_reminder_once(world, db_engine, k
     assert sum(results) == 5
 
 
-def test_embedded_default_delivers_without_redis(world, db_engine, monkeypatch, kyodo_env, tmp_path):
+def test_embedded_default_delivers_without_redis(world, db_engine, kyodo_env, tmp_path):
     """No Redis at all: the SQLite broker carries the same tasks to a worker Kyodo starts."""
-    from config.settings import get_settings
-    from notifications.celery_app import reconfigure
-    from notifications.embedded import drain
-
-    monkeypatch.delenv("KYODO_BROKER_URL", raising=False)
-    monkeypatch.setenv("KYODO_MAIL_TRANSPORT", "file")
-    get_settings.cache_clear()
-    reconfigure(get_settings())
-    assert get_settings().effective_broker_url.startswith("kyodo+sqlite")
     decision_for(world)
-    assert drain(timeout=60) == 0
+    env = env_for_subprocess({**kyodo_env, "KYODO_MAIL_TRANSPORT": "file"})
+    env.pop("KYODO_BROKER_URL", None)
+    code = ("import sys; from config import get_settings; "
+            "assert get_settings().effective_broker_url.startswith('kyodo+sqlite'); "
+            "from notifications.embedded import drain; sys.exit(drain(timeout=60))")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
     files = list((tmp_path / "var" / "mail").glob("*.eml"))
     assert len(files) == statuses(db_engine)["sent"] > 0
     from email import message_from_bytes, policy

@@ -250,6 +250,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('deadline', schema=None) as batch_op:
         batch_op.create_index('ix_deadline_open_due', ['due_on'], unique=False, sqlite_where=sa.text('closed_at IS NULL'), postgresql_where=sa.text('closed_at IS NULL'))
+        batch_op.create_index('ix_deadline_open_key_due', ['key', 'due_on', 'proposal_id'], unique=False, sqlite_where=sa.text('closed_at IS NULL'), postgresql_where=sa.text('closed_at IS NULL'))
         batch_op.create_index(batch_op.f('ix_deadline_proposal_id'), ['proposal_id'], unique=False)
         batch_op.create_index('uq_deadline_open', ['proposal_id', 'key', 'scope'], unique=True, sqlite_where=sa.text('closed_at IS NULL'), postgresql_where=sa.text('closed_at IS NULL'))
 
@@ -519,6 +520,7 @@ def downgrade() -> None:
     with op.batch_alter_table('deadline', schema=None) as batch_op:
         batch_op.drop_index('uq_deadline_open', sqlite_where=sa.text('closed_at IS NULL'), postgresql_where=sa.text('closed_at IS NULL'))
         batch_op.drop_index(batch_op.f('ix_deadline_proposal_id'))
+        batch_op.drop_index('ix_deadline_open_key_due', sqlite_where=sa.text('closed_at IS NULL'), postgresql_where=sa.text('closed_at IS NULL'))
         batch_op.drop_index('ix_deadline_open_due', sqlite_where=sa.text('closed_at IS NULL'), postgresql_where=sa.text('closed_at IS NULL'))
 
     op.drop_table('deadline')

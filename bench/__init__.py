@@ -1,0 +1,1 @@
+"""Benchmarks of Kyodo's workflow engine (see bench/README.md)."""

@@ -1,0 +1,146 @@
+"""`kyodo projects import|export` and `kyodo report`: the project registry and the Article 20 report.
+
+Register in ``cli/main.py``::
+
+    from cli import registry
+    app.add_typer(registry.projects_app, name="projects")
+    app.command("report")(registry.report)
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from cli.database import require_schema
+from cli.errors import fail, friendly
+from cli.output import console, err_console
+from cli.report_formats import RENDERERS
+from db.session import new_session
+from workflow.annual_report import build_report
+from workflow.project_registry import COLUMNS, RegistryFileError, export_file, import_file
+
+# From this many rows on, an import shows its progress.
+LARGE_IMPORT_ROWS = 200
+
+projects_app = typer.Typer(help="協働事業の登録簿 / the registry of collaboration projects", no_args_is_help=True)
+
+
+def _read(file: Path) -> bytes:
+    try:
+        return file.read_bytes()
+    except OSError as exc:
+        fail(f"ファイル「{file}」を読めません。", f"cannot read {file}: {exc.strerror}",
+             "ファイル名とその場所を確認してください。", "check the file name and where it is")
+
+
+def _print_problems(exc: RegistryFileError) -> None:
+    table = Table(title="登録ファイルの誤り / problems in the file")
+    table.add_column("行 / line", justify="right", no_wrap=True)
+    table.add_column("列 / column", no_wrap=True)
+    table.add_column("誤り / problem", overflow="fold")
+    for p in exc.problems:
+        table.add_row(str(p.line), p.column or "—", f"{p.message_ja}\n[dim]{p.message_en}[/]")
+    err_console.print(table)
+
+
+@projects_app.command("import")
+@friendly
+def import_command(
+    file: Path = typer.Argument(..., help="UTF-8 の CSV / a UTF-8 CSV file: " + ",".join(COLUMNS)),
+    fiscal_year: int = typer.Option(..., "--fiscal-year", help="年度（西暦）/ fiscal year, e.g. 2020"),
+    replace: bool = typer.Option(False, "--replace",
+                                 help="その年度の登録をこのファイルで置き換える / remove the year's rows the file no longer lists"),
+) -> None:
+    """登録簿に協働事業を取り込みます / import the year's collaboration projects from a CSV file.
+
+    Every row is checked first; a file with any bad row is reported (line and reason)
+    and nothing of it is imported.
+    """
+    require_schema()
+    data = _read(file)
+    large = data.count(b"\n") >= LARGE_IMPORT_ROWS
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                        console=err_console, transient=True, disable=not large)
+    tasks: dict[str, int] = {}
+
+    def advance(phase: str, done: int, total: int) -> None:
+        if phase not in tasks:
+            label = "検査 / checking" if phase == "check" else "書き込み / writing"
+            tasks[phase] = progress.add_task(label, total=total)
+        progress.update(tasks[phase], completed=done)
+
+    with new_session() as s, progress:
+        try:
+            result = import_file(s, data, fiscal_year, replace=replace, progress=advance)
+        except RegistryFileError as exc:
+            progress.stop()
+            _print_problems(exc)
+            raise
+    console.print(f"{fiscal_year}年度の登録簿に {result.rows} 件を取り込みました"
+                  f"（追加 {result.added}、更新 {result.updated}、削除 {result.removed}、案件と対応 {result.linked}）。")
+    console.print(f"[dim]imported {result.rows} rows into FY{fiscal_year}: {result.added} added, "
+                  f"{result.updated} updated, {result.removed} removed, {result.linked} linked to cases[/]")
+
+
+@projects_app.command("export")
+@friendly
+def export_command(
+    fiscal_year: int = typer.Option(..., "--fiscal-year", help="年度（西暦）/ fiscal year"),
+    output: Path = typer.Option(None, "--output", "-o", help="書き出すファイル（省略時は標準出力）/ file (default: stdout)"),
+) -> None:
+    """登録簿を取込みと同じ形式の CSV で書き出します / export the year's registry in the import format.
+
+    Includes the projects that passed through Kyodo (ids ``kyodo-<case>``), so the file
+    can be edited and imported again without counting a project twice.
+    """
+    require_schema()
+    with new_session() as s:
+        n = export_file(s, fiscal_year, path=output, out=None if output else sys.stdout)
+    if output:
+        console.print(f"{n} 件を {output} に書き出しました。/ wrote {n} rows to {output}")
+
+
+class ReportFormat(str, Enum):
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
+    html = "html"
+
+
+@friendly
+def report(
+    fiscal_year: int = typer.Option(..., "--fiscal-year", help="年度（西暦）/ fiscal year, e.g. 2020"),
+    fmt: ReportFormat = typer.Option(ReportFormat.json, "--format", "-f", help="形式 / format"),
+    output: Path = typer.Option(None, "--output", "-o",
+                                help="書き出すファイル（xlsx の省略時は article20-FY<年度>.xlsx、その他は標準出力）"
+                                     " / file (xlsx default: article20-FY<year>.xlsx; others: stdout)"),
+) -> None:
+    """市民協働の状況の報告（条例第20条）/ the Article 20 annual report on the state of collaboration.
+
+    The report checks its own tables (every total equals the sum of its parts) and says
+    so; it exits with status 2 when a check fails.
+    """
+    require_schema()
+    with new_session() as s:
+        data = build_report(s, fiscal_year)
+    body = RENDERERS[fmt.value](data)
+    if output is None and fmt is ReportFormat.xlsx:
+        output = Path(f"article20-FY{fiscal_year}.xlsx")
+    if output is None:
+        sys.stdout.buffer.write(body)
+        sys.stdout.flush()
+    else:
+        output.write_bytes(body)
+        err_console.print(f"{output} に書き出しました。/ wrote {output}")
+    if data["checks_ok"]:
+        err_console.print(f"[green]{data['checks_summary_ja']}[/]\n[dim]{data['checks_summary_en']}[/]")
+    else:
+        fail(data["checks_summary_ja"], data["checks_summary_en"],
+             "登録簿の内容（所管区分・分野・根拠・契約件数）を確認してください。",
+             "check the registry rows (owner kind, field, origin, contract counts)", code=2)

@@ -1,0 +1,251 @@
+"""`kyodo serve`: the web application, with notices and reminders delivered alongside.
+
+On the embedded default (no Redis) one process does everything: uvicorn serves the
+pages, a Celery worker thread consumes the SQLite broker, and a ticker thread sends the
+relay and the reminder scan at the beat's intervals (the beat schedule's own figures).
+With Redis configured, run `kyodo worker` and one `kyodo beat` beside any number of
+`kyodo serve` instances. `--demo` tells the demo stories on a fresh SQLite database,
+adds open cases so every role has work waiting, and prints a login for each role.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import tempfile
+import threading
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import typer
+
+from cli.errors import friendly
+from cli.output import console
+
+
+class NoticeDelivery:
+    """A Celery worker thread and a ticker that plays the beat, for the embedded broker."""
+
+    def __init__(self, relay_every: float, scan_every: float):
+        self.relay_every, self.scan_every = relay_every, scan_every
+        self._stop = threading.Event()
+        self._stack = contextlib.ExitStack()
+        self._ticker: threading.Thread | None = None
+
+    def start(self) -> None:
+        from celery.contrib.testing.worker import start_worker
+
+        from notifications.celery_app import app
+
+        self._stack.enter_context(start_worker(app, pool="solo", concurrency=1, perform_ping_check=False,
+                                               loglevel="WARNING", shutdown_timeout=30))
+        self._ticker = threading.Thread(target=self._tick, name="kyodo-beat", daemon=True)
+        self._ticker.start()
+
+    def _tick(self) -> None:
+        from notifications.tasks import relay, scan_reminders, send_digests
+        from workflow.clock import JST
+
+        next_relay = next_scan = 0.0
+        last_digest = None
+        clock = 0.0
+        while not self._stop.wait(1.0):
+            clock += 1.0
+            try:
+                if clock >= next_relay:
+                    relay.delay()
+                    next_relay = clock + self.relay_every
+                if clock >= next_scan:
+                    scan_reminders.delay()
+                    next_scan = clock + self.scan_every
+                now = datetime.now(JST)
+                if (now.hour, now.minute) >= (8, 30) and last_digest != now.date():
+                    send_digests.delay()  # the beat's 08:30 daily digest
+                    last_digest = now.date()
+            except Exception as exc:  # noqa: BLE001 - a broker hiccup must not stop the server
+                console.print(f"[yellow]通知の配信処理でエラー / delivery tick failed:[/] {exc}")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._ticker:
+            self._ticker.join(timeout=5)
+        self._stack.close()
+
+
+def _fresh_demo_environment() -> Path:
+    """Point every setting at a new directory: its own SQLite database, broker and mail."""
+    from config import get_settings
+    from db.session import get_engine
+    from web.settings import get_web_settings
+
+    var = Path(tempfile.mkdtemp(prefix="kyodo-demo-"))
+    os.environ["KYODO_VAR_DIR"] = str(var)
+    os.environ["KYODO_DATABASE_URL"] = f"sqlite:///{var / 'kyodo.sqlite3'}"
+    for name in ("KYODO_BROKER_URL", "KYODO_MAIL_DIR", "KYODO_ATTACHMENT_DIR"):
+        os.environ.pop(name, None)
+    os.environ.setdefault("KYODO_MAIL_TRANSPORT", "file")
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    get_web_settings.cache_clear()
+    try:
+        from notifications.celery_app import reconfigure
+
+        reconfigure(get_settings())
+    except ImportError:
+        pass
+    return var
+
+
+# The open cases added to the stories, each left where some role must act. Days are how
+# long ago the case was submitted: the older ones are overdue, for the compliance board.
+OPEN_CASES = (
+    ("sato", "shokudo", "子ども食堂の食材ロス削減マップ", 5, 20, "submitted"),
+    ("yamada", "midori", "川辺の外来植物の駆除と学習会", 2, 3, "under_review"),
+    ("suzuki", "aoba", "自治会の災害時要援護者名簿づくり", 8, 30, "under_review"),
+    ("kimura", "esports", "高齢者向けデジタル交流会", 10, 8, "in_coordination"),
+    ("yamada", "midori", "河川敷の花壇づくりと水辺の観察会", 2, 40, "in_coordination"),
+    ("yamada", "midori", "川辺のごみ調査とマップ公開", 2, 25, "revision_requested"),
+    ("suzuki", "bousai", "防災マップのオープンデータ化", 8, 12, "awaiting_decision"),
+    ("sato", "shokudo", "こども食堂の学習支援", 5, 70, "awaiting_decision"),
+    ("suzuki", "bousai", "避難所運営訓練の共同実施", 8, 45, "contracting"),
+)
+DEPARTMENT_OF = {2: "env", 5: "kohoku", 8: "bousai", 10: "keizai"}
+
+
+def _open_cases(d, real_now: datetime) -> list[int]:
+    from workflow import engine, proposals
+    from workflow.clock import MovableClock
+
+    ids = []
+    for who, org, title, field, days_ago, target in OPEN_CASES:
+        clock = MovableClock(real_now - timedelta(days=days_ago))
+        d.clock = clock
+        content = dict(title=title, field=field, purpose=f"{title}を通じて地域の課題を解決する。",
+                       content=f"{title}を月1回実施し、結果を市と共有する。",
+                       proposed_roles="団体：企画と運営／市：広報と会場の調整", estimated_cost_yen=500_000,
+                       desired_contract_form="subsidy")
+        pid = proposals.create(d.s, d.people[who], d.orgs[org], content, clock=clock)
+        ids.append(pid)
+        do = lambda trigger, person, **inputs: engine.apply(d.s, pid, trigger, d.people[person], inputs,  # noqa: E731
+                                                          clock=clock)
+        do("submit", who)
+        if target == "submitted":
+            continue
+        clock.advance(days=1)
+        do("start_review", "tanaka", reviewer_ids=[d.people["ito"].user_id, d.people["watanabe"].user_id],
+           department_id=d.depts[DEPARTMENT_OF[field]])
+        if target == "under_review":
+            continue
+        clock.advance(days=2)
+        for reviewer in ("ito", "watanabe"):
+            do("submit_review", reviewer, score_technique=4, score_expertise=4, score_quality=3,
+               score_capability=4, review_comment="地域の課題に即した提案です。")
+        do("finish_review", "tanaka")
+        if target == "in_coordination":
+            continue
+        dept = DEPARTMENT_OF[field]
+        clock.advance(days=2)
+        if target == "revision_requested":
+            do("request_revision", dept, revision_request="調査の頻度と安全管理の体制を追記してください。")
+            continue
+        do("refer_for_decision", dept, department_opinion="公益性が高く、採用が適当と考えます。")
+        if target == "awaiting_decision":
+            continue
+        clock.advance(days=1)
+        do("adopt", "kobayashi", reasons="地域の防災力の向上に資する提案であり、審査員の評価も高いため。")
+    return ids
+
+
+def _demo(password: str) -> None:
+    from sqlalchemy import update
+
+    from cli.demo import Demo
+    from db.migrate import upgrade
+    from db.models import User
+    from db.session import get_engine, new_session
+    from web.security import hash_password
+    from workflow.clock import JST, MovableClock, SystemClock
+
+    upgrade(get_engine())
+    with new_session() as s:
+        d = Demo(s, MovableClock(datetime(2026, 4, 1, 9, tzinfo=JST)))
+        d.seed()
+        d.run()
+        story_end = d.clock.now()
+        console.rule("対応待ちの案件を追加 / open cases for every role")
+        ids = _open_cases(d, SystemClock().now())
+        console.print(f"  {len(ids)} 件 / cases: ID {', '.join(map(str, ids))}")
+        s.execute(update(User).values(password_hash=hash_password(password)))
+        s.commit()
+        latest = max(d.clock.now(), SystemClock().now(), story_end)
+    _deliver(latest)
+
+
+def _deliver(now: datetime) -> None:
+    """Send what the stories wrote, as the relay would at the stories' latest moment."""
+    from notifications.embedded import drain
+
+    console.rule("通知 / notices")
+    left = drain(now=now.isoformat())
+    console.print("  通知を送信しました / notices delivered" if not left else
+                  f"  [red]{left} 通が未送信です / still in flight[/]")
+
+
+LOGINS = (
+    ("yamada", "提案団体", "Proposing group"),
+    ("tanaka", "市民協働推進課（事務局）", "Secretariat"),
+    ("ito", "審査員", "Reviewer"),
+    ("env", "所管課", "Department in charge"),
+    ("kobayashi", "決裁者", "Approver"),
+)
+
+
+@friendly
+def serve(
+    host: str = typer.Option("127.0.0.1", help="待ち受けるアドレス / address to listen on"),
+    port: int = typer.Option(8000, help="ポート / port"),
+    demo: bool = typer.Option(False, "--demo", help="新しい SQLite にデモデータを入れて起動 / serve the demo city on a fresh SQLite"),
+) -> None:
+    """Web サーバーを起動します（通知の配信も行います）/ run the web server, with notices delivered."""
+    import uvicorn
+
+    password = ""
+    if demo:
+        var = _fresh_demo_environment()
+        password = secrets.token_urlsafe(9)
+        _demo(password)
+        console.print(f"  デモのデータ / demo data: {var}")
+    else:
+        from cli.database import require_schema
+
+        require_schema()
+
+    from config import get_settings
+    from web.app import create_app
+    from web.settings import get_web_settings
+
+    settings, web_settings = get_settings(), get_web_settings()
+    if web_settings.env != "production" and web_settings.secret_key.startswith("kyodo-development"):
+        console.print("[yellow]開発用の秘密鍵で動いています。本番では KYODO_SECRET_KEY を設定してください。[/]")
+        console.print("[dim]running with the development secret key; set KYODO_SECRET_KEY in production[/]")
+    delivery = None
+    if settings.embedded_broker:
+        delivery = NoticeDelivery(settings.relay_interval_seconds, settings.reminder_scan_seconds)
+        delivery.start()
+        console.print("通知とリマインダーをこのプロセスで配信します（組み込みブローカー）。/ notices and reminders run in-process.")
+    else:
+        console.print("通知の配信は `kyodo worker` と `kyodo beat`（一つだけ）で行ってください。"
+                      " / run `kyodo worker` and exactly one `kyodo beat` for notices.")
+    url = f"http://{host}:{port}/"
+    if demo:
+        console.rule("ログイン / logins")
+        for login, ja, en in LOGINS:
+            console.print(f"  {ja} / {en}: [bold]{login}[/]  パスワード / password: [bold]{password}[/]")
+        console.print("  ほかの利用者も同じパスワードです / every other demo user has the same password.")
+    console.print(f"  {url}")
+    try:
+        uvicorn.run(create_app(), host=host, port=port, proxy_headers=True, log_level="info")
+    finally:
+        if delivery:
+            delivery.stop()

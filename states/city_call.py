@@ -1,0 +1,131 @@
+"""The city's call for partners (市の発意による協働事業の公募), Article 9, then Articles 11, 12, 15.
+
+A department prepares a call with its selection criteria and closing date and opens it
+(公募); organisations apply until the closing date; after it the applications are closed
+and reviewers score every application on the Article 9(2) criteria (technique,
+expertise, quality of service, capability to deliver); the approver selects the partner
+with written reasons, every score kept, which is the fair method Article 9(1) requires,
+and the selected applicant and every other applicant are notified. From ``contracting``
+on the case is the same as an adopted citizen proposal (``states/stages.py``), with the
+selected applicant as its partner. If no applicant is suitable the call is cancelled
+with reasons.
+
+A call is a case (a ``Proposal`` row) whose organisation is empty until the selection.
+State names are stable identifiers stored in the database: never rename one.
+"""
+
+from __future__ import annotations
+
+from states.common import (
+    CALL_CONDITIONS,
+    CALL_INPUTS,
+    CONDITIONS,
+    DEADLINES,
+    INPUTS,
+    REVIEW_CRITERIA,
+)
+from states.model import DeadlinePolicy, Lifecycle, State, Transition
+from states.roles import ROLES
+from states.stages import (
+    ENTRY_STATE,
+    IMPLEMENTATION_DEADLINES,
+    IMPLEMENTATION_STATES,
+    IMPLEMENTATION_TRANSITIONS,
+)
+
+BEFORE_SELECTION = ("open", "reviewing", "awaiting_selection")
+
+STATES = (
+    State("draft", "公募準備中", "Draft call",
+          "所管課が公募の内容・選定基準・応募締切日を準備しています。",
+          "The department prepares the call: its content, selection criteria and closing date."),
+    State("open", "公募中", "Open for applications",
+          "応募締切日まで、団体からの応募を受け付けています。",
+          "Organisations may apply until the closing date.",
+          waits_on=("department",), deadline="applications",
+          public_label_ja="公募中", public_label_en="Open for applications"),
+    State("reviewing", "選定審査中", "Selection review",
+          "審査員がすべての応募を技術・専門性・サービスの質・遂行能力で審査しています。",
+          "Reviewers score every application on technique, expertise, quality of service and capability.",
+          waits_on=("reviewer",), deadline="call_review",
+          public_label_ja="選定中", public_label_en="Selecting a partner"),
+    State("awaiting_selection", "決裁待ち（選定）", "Awaiting selection",
+          "審査結果にもとづき、理由を付して協働の相手方を選定します。",
+          "The approver selects the partner from the reviewed applications, with written reasons.",
+          waits_on=("approver",), deadline="selection_pending",
+          public_label_ja="選定中", public_label_en="Selecting a partner"),
+    State("call_cancelled", "公募中止（選定なし）", "Cancelled (no partner selected)",
+          "適当な応募がなく、協働の相手方を選定せずに公募を終了しました。理由は通知のとおりです。",
+          "No suitable applicant: the call ended without a partner; the reasons were notified.",
+          final=True, public_label_ja="選定なし", public_label_en="No partner selected"),
+    *IMPLEMENTATION_STATES,
+)
+
+CALL_DEADLINES = DEADLINES + (
+    # Applications are accepted up to and including the closing date; the department is
+    # reminded on that day and from the next business day until it closes them for review.
+    DeadlinePolicy("applications", "応募の締切（締切後に審査へ）", "Closing of applications (then review)",
+                   waits_on="department", rule="date_input", date_field="closing_on",
+                   remind_before=(), remind_on_day=True, remind_every_after=1, escalate_after=3,
+                   escalate_to=("secretariat",), article="第9条第1項"),
+    DeadlinePolicy("call_review", "応募の選定審査", "Review of the applications", waits_on="reviewer",
+                   days=10, article="第9条第2項"),
+    DeadlinePolicy("selection_pending", "相手方の選定（決裁）", "Selection of the partner", waits_on="approver",
+                   days=5, remind_before=(2,), escalate_to=("secretariat", "department_head"),
+                   article="第9条第1項"),
+    *IMPLEMENTATION_DEADLINES,
+)
+
+_p = ("proposer",)
+_dept = ("department",)
+
+TRANSITIONS = (
+    Transition("open_call", ("draft",), "open", _dept, "公募を開始する", "Open the call for partners",
+               "第9条第1項", optional_inputs=("closing_on",), conditions=("call_ready",)),
+    # Any group may apply, for one of its own organisations (the organisation is an input;
+    # the engine refuses a person who is not its member).
+    Transition("submit_application", ("open",), "open", _p, "応募する", "Apply to the call", "第9条第1項",
+               inputs=("organisation_id", "application_summary"), optional_inputs=("proposed_amount_yen",),
+               conditions=("call_accepting", "organisation_has_not_applied")),
+    *(
+        Transition("withdraw_application", (state,), state, _p, "応募を取り下げる", "Withdraw an application",
+                   inputs=("application_id",), optional_inputs=("withdrawal_reason",),
+                   conditions=("application_active",))
+        for state in BEFORE_SELECTION
+    ),
+    Transition("close_applications", ("open",), "reviewing", _dept + ("secretariat",),
+               "応募を締め切り選定審査を始める（審査員の決定）", "Close applications and start the review (assign reviewers)",
+               "第9条第2項", inputs=("reviewer_ids",), conditions=("closing_date_passed", "has_applications"),
+               notify=(("call_review_assigned", "reviewer"),)),
+    Transition("review_application", ("reviewing",), "reviewing", ("reviewer",), "応募を審査する",
+               "Review an application", "第9条第2項",
+               inputs=("application_id",) + REVIEW_CRITERIA + ("review_comment",),
+               conditions=("application_reviewable",)),
+    Transition("refer_for_selection", ("reviewing",), "awaiting_selection", _dept,
+               "選定の決裁に回す", "Refer for selection", "第9条第2項", inputs=("department_opinion",),
+               conditions=("has_applications", "applications_reviewed")),
+    Transition("select", ("awaiting_selection",), ENTRY_STATE, ("approver",), "協働の相手方を選定する",
+               "Select the partner", "第9条第1項", inputs=("selected_application_id", "reasons"),
+               conditions=("applications_reviewed", "application_selectable"),
+               notify=(("call_selected", "proposer"), ("call_selected", "department"),
+                       ("call_not_selected", "unselected_applicants"))),
+    Transition("cancel_call", ("draft",), "call_cancelled", _dept + ("approver",), "公募を中止する",
+               "Cancel the call", inputs=("reasons",)),
+    Transition("cancel_call", BEFORE_SELECTION, "call_cancelled", ("approver",),
+               "選定せずに公募を終了する", "End the call without selecting a partner", "第9条第1項",
+               inputs=("reasons",), notify=(("call_not_selected", "unselected_applicants"),)),
+    *IMPLEMENTATION_TRANSITIONS,
+)
+
+CITY_CALL = Lifecycle(
+    name="city_call",
+    label_ja="市の発意による協働事業の公募（第9条）",
+    label_en="City's call for partners (Article 9)",
+    initial="draft",
+    states=STATES,
+    transitions=TRANSITIONS,
+    deadlines=CALL_DEADLINES,
+    inputs=INPUTS + CALL_INPUTS,
+    conditions=CONDITIONS + CALL_CONDITIONS,
+    roles=tuple(ROLES),
+)

@@ -1,0 +1,110 @@
+"""Rendering pages: one Jinja2 environment (autoescape on for everything) and the helpers
+every template may call — the message catalogue, labels from ``states/``, dates in Japan
+time — bound to the language of the request.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from states import get_lifecycle
+from states.common import CONTRACT_FORM_LABELS, REVIEW_CRITERIA
+from states.roles import ROLES
+from states.vocabulary import FIELDS
+from workflow.clock import japan_today
+from web import i18n
+from web.security import csrf_token
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=True,  # every template, whatever its extension: user text is never trusted
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    extensions=["jinja2.ext.do"],
+)
+
+LC = get_lifecycle("citizen_proposal")
+
+
+# Audit events that are not transitions of the lifecycle.
+OTHER_EVENTS = {"create": ("提案書を作成", "Draft created"), "save_revision": ("提案書を修正", "Proposal revised")}
+
+
+def trigger_label(lang: str, trigger: str) -> str:
+    ts = LC.transitions_for(trigger)
+    return i18n.label(lang, ts[0] if ts else OTHER_EVENTS.get(trigger, (trigger, trigger)))
+
+
+def flash(request: Request, kind: str, message_ja: str, message_en: str) -> None:
+    """A message for the next page this browser sees (kept in the signed cookie)."""
+    request.session["flash"] = [*request.session.get("flash", []), [kind, message_ja, message_en]]
+
+
+def language(request: Request) -> str:
+    """The page language: asked for (query or cookie), else the user's own, else Japanese."""
+    chosen = getattr(request.state, "lang", None)
+    if chosen in i18n.LANGUAGES:
+        return chosen
+    actor = getattr(request.state, "actor", None)
+    return actor.language if actor is not None and actor.language in i18n.LANGUAGES else i18n.DEFAULT
+
+
+def url_with(request: Request, **params: Any) -> str:
+    """The current address with some query parameters replaced (None removes one)."""
+    query = dict(request.query_params)
+    for k, v in params.items():
+        if v is None:
+            query.pop(k, None)
+        else:
+            query[k] = str(v)
+    return request.url.path + (("?" + urlencode(query)) if query else "")
+
+
+def helpers(request: Request) -> dict[str, Any]:
+    lang = language(request)
+    actor = getattr(request.state, "actor", None)
+    return {
+        "request": request,
+        "lang": lang,
+        "other_lang": "en" if lang == "ja" else "ja",
+        "_": partial(i18n.t, lang),
+        "pick": partial(i18n.pick, lang),
+        "label": partial(i18n.label, lang),
+        "public_label": partial(i18n.public_label, lang),
+        "jdate": partial(i18n.fmt_date, lang),
+        "jtime": partial(i18n.fmt_time, lang),
+        "yen": partial(i18n.fmt_yen, lang),
+        "fiscal_year": partial(i18n.fmt_fiscal_year, lang),
+        "article": partial(i18n.fmt_article, lang),
+        "csrf_token": lambda: csrf_token(request.session),
+        "url_with": partial(url_with, request),
+        "user": actor,
+        "has_role": lambda *names: actor is not None and bool(actor.roles & set(names)),
+        "roles": ROLES,
+        "lc": LC,
+        "fields": FIELDS,
+        "contract_forms": CONTRACT_FORM_LABELS,
+        "criteria": REVIEW_CRITERIA,
+        "trigger_label": partial(trigger_label, lang),
+        "today": japan_today(request.app.state.clock),
+        "max_upload_mb": request.app.state.web_settings.max_upload_bytes // (1024 * 1024),
+    }
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200,
+           headers: dict[str, str] | None = None) -> HTMLResponse:
+    values = helpers(request)
+    values["flashes"] = request.session.pop("flash", []) if "session" in request.scope else []
+    values.update(context or {})
+    html = env.get_template(template).render(values)
+    return HTMLResponse(html, status_code=status, headers=headers)

@@ -1,0 +1,1 @@
+"""The web tier's routers, one module per audience."""

@@ -1,0 +1,59 @@
+"""The web tier's settings, read from ``KYODO_`` environment variables.
+
+Kept apart from ``config/settings.py`` while the web tier is new; the names are final.
+A server that runs with ``KYODO_ENV=production`` refuses the development secret key: a
+known key would let anyone forge a session cookie.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "kyodo-development-secret-do-not-use-in-production"
+
+
+class WebSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KYODO_", extra="ignore")
+
+    env: str = Field("development", pattern="^(development|test|production)$")
+    secret_key: str = Field(DEVELOPMENT_SECRET, description="signs session cookies; same on every instance")
+    var_dir: Path = Path("var")
+    attachment_dir: Path | None = Field(None, description="where uploads are stored; default <var_dir>/attachments")
+    max_upload_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    redis_url: str = Field("", description="Redis for login rate limits; default the broker when it is Redis")
+    broker_url: str = ""
+    session_max_age_seconds: int = Field(8 * 3600, ge=60)
+    cookie_secure: str = Field("auto", pattern="^(auto|always|never)$",
+                               description="auto: Secure when the request came over HTTPS")
+    login_max_failures: int = Field(5, ge=1, description="failed logins per login name within the window")
+    login_max_failures_per_ip: int = Field(30, ge=1)
+    login_window_seconds: int = Field(900, ge=10)
+    page_size: int = Field(50, ge=5, le=500)
+
+    @model_validator(mode="after")
+    def _no_known_secret_in_production(self) -> "WebSettings":
+        if self.env == "production" and (self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < 32):
+            raise ValueError("KYODO_SECRET_KEY must be set to a random value of at least 32 characters "
+                             "when KYODO_ENV=production")
+        return self
+
+    @property
+    def effective_attachment_dir(self) -> Path:
+        return self.attachment_dir or self.var_dir / "attachments"
+
+    @property
+    def effective_redis_url(self) -> str:
+        if self.redis_url:
+            return self.redis_url
+        if self.broker_url.startswith(("redis://", "rediss://")):
+            return self.broker_url
+        return ""
+
+
+@lru_cache
+def get_web_settings() -> WebSettings:
+    return WebSettings()

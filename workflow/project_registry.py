@@ -1,0 +1,247 @@
+"""The registry of every collaboration project of a fiscal year, the base of the Article 20 report.
+
+Most of the city's ~200 projects a year (subsidies, co-hosted events, agreements) never pass
+through the engine; the departments send them as a CSV (``workflow/registry_file.py``),
+imported here in one transaction: a file with any bad row imports nothing. The projects
+that do pass through the engine (an adopted citizen proposal, Art. 10, or a call whose
+partner was selected, Art. 9) appear by themselves: ``engine_projects`` derives their rows
+from the cases, so nobody types them twice.
+
+One project, one row: an imported row whose id is ``kyodo-<case id>`` (the id an export
+gives an engine project) is linked to that case (``RegistryProject.proposal_id``) and
+replaces the row derived from it, so a project is never counted twice.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy import delete, insert, select, update
+from sqlmodel import Session
+
+from db.models import (
+    Contract,
+    ContractPartner,
+    Department,
+    Evaluation,
+    EvaluationPeriod,
+    Organisation,
+    Proposal,
+    RegistryProject,
+)
+from db.session import begin_write
+from states.common import CONTRACT_FORM_LABELS
+from workflow.calendar import fiscal_year_end, fiscal_year_start
+from workflow.errors import InvalidInput
+from workflow.registry_file import (  # noqa: F401  (re-exported: the registry's vocabulary)
+    COLUMNS,
+    ENGINE_ID,
+    ORIGINS,
+    Problem,
+    RegistryFileError,
+    RegistryRow,
+    parse,
+    write_csv,
+)
+
+ENGINE_ORIGIN = {"city_call": "city", "citizen_proposal": "citizen"}
+
+
+@dataclass
+class ImportResult:
+    fiscal_year: int
+    rows: int
+    added: int
+    updated: int
+    removed: int
+    linked: int
+
+
+# --- Writing to the database.
+
+
+def import_file(
+    session: Session, data: bytes, fiscal_year: int, *, replace: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> ImportResult:
+    """Check the whole file, then write all of it in one transaction (or nothing).
+
+    A row whose id is already registered for the year is updated; with ``replace`` the
+    year's imported rows that the file no longer lists are removed.
+    """
+    if not 2000 <= fiscal_year <= 2100:
+        raise InvalidInput("fiscal_year", "年度は西暦（例：2020）で指定してください。", "give the fiscal year, e.g. 2020")
+    rows = parse(data, (lambda done, total: progress("check", done, total)) if progress else None)
+    try:
+        begin_write(session)
+        existing = dict(session.execute(
+            select(RegistryProject.external_id, RegistryProject.id).where(RegistryProject.fiscal_year == fiscal_year)
+        ).all())
+        wanted = [int(m.group(1)) for r in rows if (m := ENGINE_ID.fullmatch(r.id))]
+        cases = set(session.execute(select(Proposal.id).where(Proposal.id.in_(wanted))).scalars()) if wanted else set()
+        added = updated = linked = 0
+        batch: list[dict] = []
+        for done, row in enumerate(rows, start=1):
+            m = ENGINE_ID.fullmatch(row.id)
+            proposal_id = int(m.group(1)) if m and int(m.group(1)) in cases else None
+            linked += proposal_id is not None
+            values = dict(
+                fiscal_year=fiscal_year, external_id=row.id, name=row.name, owner_kind=row.owner_kind,
+                owner=row.owner, section=row.section, field=row.field, partner=row.partner, contract=row.contract,
+                origin=row.origin, contract_count=row.contract_count, contract_amount_yen=row.contract_amount_yen,
+                proposal_id=proposal_id,
+            )
+            if row.id in existing:
+                session.execute(update(RegistryProject).where(RegistryProject.id == existing[row.id]).values(**values))
+                updated += 1
+            else:
+                batch.append(values)
+            if len(batch) >= 500 or (done == len(rows) and batch):
+                session.execute(insert(RegistryProject), batch)
+                added += len(batch)
+                batch = []
+            if progress and (done % 100 == 0 or done == len(rows)):
+                progress("write", done, len(rows))
+        removed = 0
+        if replace:
+            gone = set(existing) - {r.id for r in rows}
+            if gone:
+                removed = session.execute(delete(RegistryProject).where(
+                    RegistryProject.fiscal_year == fiscal_year, RegistryProject.external_id.in_(gone))).rowcount
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return ImportResult(fiscal_year, len(rows), added, updated, removed, linked)
+
+
+# --- Reading the registry of a year.
+
+
+def imported_projects(session: Session, fiscal_year: int) -> list[RegistryRow]:
+    rows = session.execute(
+        select(RegistryProject).where(RegistryProject.fiscal_year == fiscal_year).order_by(RegistryProject.external_id)
+    ).scalars().all()
+    return [
+        RegistryRow(
+            id=r.external_id, name=r.name, owner_kind=r.owner_kind, owner=r.owner, section=r.section, field=r.field,
+            partner=r.partner, contract=r.contract, origin=r.origin, contract_count=r.contract_count,
+            contract_amount_yen=r.contract_amount_yen, source="import", proposal_id=r.proposal_id,
+            content=r.content, results=r.results, effect=r.effect,
+        )
+        for r in rows
+    ]
+
+
+def _evaluation_texts(session: Session, proposal_id: int, fiscal_year: int) -> tuple[str, str]:
+    """Results and the effect of collaborating, from the year's published evaluation (Art. 15).
+
+    The year's own evaluation of a multi-year project, else the final evaluation; the
+    results are the city's side (the partner's when the city wrote none), the effect is
+    both sides' assessment of how they shared the work.
+    """
+    periods = session.execute(
+        select(EvaluationPeriod).where(EvaluationPeriod.proposal_id == proposal_id,
+                                       EvaluationPeriod.published_at.is_not(None))
+    ).scalars().all()
+    chosen = next((p for p in periods if p.period == f"FY{fiscal_year}"), None) or \
+        next((p for p in periods if p.period == "final"), None)
+    if chosen is None:
+        return "", ""
+    sides = {e.side: e for e in session.execute(
+        select(Evaluation).where(Evaluation.period_id == chosen.id)).scalars()}
+    first = sides.get("city") or sides.get("partner")
+    results = first.results if first else ""
+    effect = "\n".join(f"{'市' if side == 'city' else '相手方'}：{sides[side].role_sharing_assessment}"
+                       for side in ("city", "partner") if side in sides)
+    return results, effect
+
+
+def engine_projects(session: Session, fiscal_year: int) -> list[RegistryRow]:
+    """The projects that passed through the engine and ran in ``fiscal_year``.
+
+    An adopted proposal (origin ``citizen``) or a call with a selected partner (origin
+    ``city``) with a contract or a recorded exemption whose period overlaps the fiscal
+    year. An exemption (a minor case under Art. 12(1)) is a collaboration project without
+    an Article 12 contract. One case holds one contract; amendments change it, they are
+    not new contracts; the amount is the contract's current amount. A field the group
+    marked confidential (Art. 13) is left out.
+    """
+    start, end = fiscal_year_start(fiscal_year), fiscal_year_end(fiscal_year)
+    found = session.execute(
+        select(Proposal, Contract, Department)
+        .join(Contract, Contract.proposal_id == Proposal.id)
+        .outerjoin(Department, Department.id == Proposal.department_id)
+        .where(Proposal.lifecycle.in_(list(ENGINE_ORIGIN)), Contract.period_start <= end, Contract.period_end >= start)
+        .order_by(Proposal.id)
+    ).all()
+    out = []
+    for proposal, contract, dept in found:
+        partners = session.execute(
+            select(Organisation.name).join(ContractPartner, ContractPartner.organisation_id == Organisation.id)
+            .where(ContractPartner.contract_id == contract.id).order_by(Organisation.id)
+        ).scalars().all()
+        results, effect = _evaluation_texts(session, proposal.id, fiscal_year)
+        confidential = set(proposal.confidential_fields or [])
+        out.append(RegistryRow(
+            id=f"kyodo-{proposal.id}", name=proposal.title,
+            owner_kind=dept.owner_kind if dept else "bureau", owner=dept.owner_name if dept else "",
+            section=dept.name_ja if dept else "", field=proposal.field or 12, partner="、".join(partners),
+            contract=not contract.exempt, origin=ENGINE_ORIGIN[proposal.lifecycle],
+            contract_count=0 if contract.exempt else 1,
+            contract_amount_yen=None if contract.exempt else contract.amount_yen,
+            source="engine", proposal_id=proposal.id, cost_kind="exempt" if contract.exempt else contract.form,
+            content="" if "content" in confidential else proposal.content, results=results, effect=effect,
+        ))
+    return out
+
+
+@dataclass
+class YearRegistry:
+    """The year's registry as the report counts it: imported rows plus the engine's own."""
+
+    fiscal_year: int
+    rows: list[RegistryRow]
+    imported: int
+    engine: int
+    superseded: list[str] = field(default_factory=list)  # engine rows an imported row replaced
+
+
+def year_registry(session: Session, fiscal_year: int) -> YearRegistry:
+    imported = imported_projects(session, fiscal_year)
+    linked = {r.proposal_id for r in imported if r.proposal_id is not None} | {r.id for r in imported}
+    derived = engine_projects(session, fiscal_year)
+    kept, superseded = [], []
+    for row in derived:
+        if row.proposal_id in linked or row.id in linked:
+            superseded.append(row.id)
+            # The imported row keeps what the department typed; the case adds what only it knows.
+            twin = next(r for r in imported if r.proposal_id == row.proposal_id or r.id == row.id)
+            twin.cost_kind = twin.cost_kind or row.cost_kind
+            twin.content = twin.content or row.content
+            twin.results = twin.results or row.results
+            twin.effect = twin.effect or row.effect
+            twin.proposal_id = twin.proposal_id or row.proposal_id
+        else:
+            kept.append(row)
+    rows = sorted(imported + kept, key=lambda r: r.id)
+    return YearRegistry(fiscal_year, rows, len(imported), len(kept), superseded)
+
+
+def export_file(session: Session, fiscal_year: int, path: Path | None = None, out: io.TextIOBase | None = None) -> int:
+    rows = year_registry(session, fiscal_year).rows
+    if path is not None:
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            return write_csv(rows, f)
+    return write_csv(rows, out)
+
+
+def cost_kind_label(key: str | None) -> tuple[str, str]:
+    if key is None:
+        return "—", "—"
+    if key == "exempt":
+        return "契約省略（軽易なもの）", "No contract (minor case)"
+    return CONTRACT_FORM_LABELS[key]

@@ -33,13 +33,16 @@ def period_key(case: Case) -> str:
     return "final"
 
 
-def _open_period(case: Case):
-    return case.session.execute(
-        select(EvaluationPeriod.id, EvaluationPeriod.published_at).where(
-            EvaluationPeriod.proposal_id == case.proposal_id,
-            EvaluationPeriod.period == period_key(case),
-        )
-    ).first()
+def open_period(case: Case):
+    """The evaluation period a trigger is about, read once per trigger (conditions and effects share it)."""
+    if "evaluation_period" not in case.memo:
+        case.memo["evaluation_period"] = case.session.execute(
+            select(EvaluationPeriod.id, EvaluationPeriod.published_at).where(
+                EvaluationPeriod.proposal_id == case.proposal_id,
+                EvaluationPeriod.period == period_key(case),
+            )
+        ).first()
+    return case.memo["evaluation_period"]
 
 
 def proposal_complete(case: Case) -> bool:
@@ -121,16 +124,16 @@ def fiscal_year_completed(case: Case) -> bool:
     # by the final evaluation after completion.
     if period is None or not (period.period_start <= fiscal_year_end(fy) < period.period_end):
         return False
-    return _open_period(case) is None
+    return open_period(case) is None
 
 
 def evaluation_open(case: Case) -> bool:
-    row = _open_period(case)
+    row = open_period(case)
     return row is not None and row.published_at is None
 
 
 def both_sides_evaluated(case: Case) -> bool:
-    row = _open_period(case)
+    row = open_period(case)
     if row is None:
         return False
     sides = set(

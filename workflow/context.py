@@ -28,6 +28,13 @@ class Case:
     now: datetime
     # Facts the effects learn while writing (a new own-project id, say) that deadlines need.
     facts: dict[str, Any] = field(default_factory=dict)
+    # The proposal row as it is after the change (state, version and effects' updates),
+    # so that notices need not read it again.
+    after: Any = None
+    # Due dates of the deadlines this change opened, by key.
+    opened: dict[str, Any] = field(default_factory=dict)
+    # Reads shared by conditions and effects within this one trigger.
+    memo: dict[str, Any] = field(default_factory=dict)
 
     @property
     def proposal_id(self) -> int:

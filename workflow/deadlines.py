@@ -98,4 +98,5 @@ def on_transition(case: Case, from_state: str, to_state: str) -> None:
             )
         )
     if rows:
-        session.execute(insert(Deadline), rows)
+        session.execute(insert(Deadline.__table__), rows)
+        case.opened.update({(r["key"], r["scope"]): r["due_on"] for r in rows})

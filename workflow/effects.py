@@ -29,7 +29,7 @@ from db.models import (
 from states.common import REVIEW_CRITERIA
 from workflow.calendar import fiscal_year
 from workflow.clock import japan_today
-from workflow.conditions import period_key
+from workflow.conditions import open_period, period_key
 from workflow.context import Case
 from workflow.errors import InvalidInput
 from workflow.numbering import format_number, next_serial
@@ -252,11 +252,7 @@ def finish_project(case: Case):
 
 
 def _period_id(case: Case) -> int:
-    return case.session.execute(
-        select(EvaluationPeriod.id).where(
-            EvaluationPeriod.proposal_id == case.proposal_id, EvaluationPeriod.period == period_key(case)
-        )
-    ).scalar_one()
+    return open_period(case).id
 
 
 @effect("submit_evaluation", "submit_final_evaluation")

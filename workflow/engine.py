@@ -10,9 +10,10 @@ event and the deadline rows. Any failure rolls all of it back.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -28,6 +29,10 @@ from workflow.context import Case
 from workflow.errors import ConditionNotMet, Conflict, InvalidState, NotFound
 
 _PROPOSAL = Proposal.__table__
+_AUDIT = AuditEvent.__table__
+# Built once: statement construction costs more than the round trip on the hot path.
+_LOAD = select(_PROPOSAL).where(_PROPOSAL.c.id == bindparam("pid"))
+_APPEND_AUDIT = insert(_AUDIT)
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,7 @@ class Outcome:
 
 
 def load_case_row(session: Session, proposal_id: int):
-    row = session.execute(select(_PROPOSAL).where(_PROPOSAL.c.id == proposal_id)).first()
+    row = session.execute(_LOAD, {"pid": proposal_id}).first()
     if row is None:
         raise NotFound(
             f"提案 {proposal_id} は見つかりません。", f"no proposal {proposal_id}",
@@ -98,7 +103,8 @@ def write_change(
         current = session.execute(select(_PROPOSAL.c.version).where(_PROPOSAL.c.id == row.id)).scalar()
         raise Conflict(row.id, current)
     session.execute(
-        insert(AuditEvent).values(
+        _APPEND_AUDIT,
+        dict(
             proposal_id=row.id,
             seq=new_version,
             trigger=trigger,
@@ -109,7 +115,7 @@ def write_change(
             revision=values.get("revision", row.revision),
             inputs=audit_inputs,
             at=now,
-        )
+        ),
     )
     return new_version
 
@@ -148,6 +154,7 @@ def apply(
             session, row, trigger=trigger, to_state=dest, actor=actor, role=role,
             audit_inputs=inputs.to_json(values), now=case.now, updates=updates,
         )
+        case.after = SimpleNamespace(**{**row._mapping, **updates, "state": dest, "version": version})
         deadlines.on_transition(case, row.state, dest)
         notices.on_transition(case, row.state, dest)
         session.commit()

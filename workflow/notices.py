@@ -59,7 +59,9 @@ def common_context(session: Session, proposal, settings: Settings) -> dict[str, 
     }
 
 
-def _due(session: Session, proposal_id: int, key: str, scope: str = "") -> date | None:
+def _due(session: Session, proposal_id: int, key: str, scope: str = "", case: Case | None = None) -> date | None:
+    if case is not None and (key, scope) in case.opened:
+        return case.opened[(key, scope)]
     return session.execute(
         select(Deadline.due_on).where(
             Deadline.proposal_id == proposal_id, Deadline.key == key, Deadline.scope == scope,
@@ -72,11 +74,11 @@ def _kind_context(case: Case, kind: str, role: str) -> dict[str, Any]:
     s, p, v, today = case.session, case.proposal, case.values, japan_today(case.clock)
     fy = v.get("fiscal_year")
     if kind == "receipt":
-        return {"submitted_on": today, "expected_decision_on": _due(s, p.id, "decision")}
+        return {"submitted_on": today, "expected_decision_on": _due(s, p.id, "decision", case=case)}
     if kind == "revision_requested":
-        return {"revision_request": v["revision_request"], "due_on": _due(s, p.id, "revision")}
+        return {"revision_request": v["revision_request"], "due_on": _due(s, p.id, "revision", case=case)}
     if kind == "review_assigned":
-        return {"due_on": _due(s, p.id, "review")}
+        return {"due_on": _due(s, p.id, "review", case=case)}
     if kind == "decision":
         adopted = case.transition.trigger == "adopt"
         dept = s.get(Department, p.department_id) if p.department_id else None
@@ -103,7 +105,7 @@ def _kind_context(case: Case, kind: str, role: str) -> dict[str, Any]:
         return {"own_project": {"title": own.title, "started_on": own.started_on, "ended_on": own.ended_on},
                 "which": "end" if case.transition.trigger == "notify_own_project_end" else "start"}
     if kind == "evaluation_requested":
-        due = _due(s, p.id, "annual_evaluation", str(fy)) if fy else _due(s, p.id, "final_evaluation")
+        due = _due(s, p.id, "annual_evaluation", str(fy), case=case) if fy else _due(s, p.id, "final_evaluation", case=case)
         return {"period_label_fy": fy, "due_on": due, "side": "partner" if role == "proposer" else "city"}
     if kind == "evaluation_published":
         return {"period_label_fy": fy, "public_url": f"{case.settings.base_url}/public/proposals/{p.id}"}
@@ -115,39 +117,42 @@ def _kind_context(case: Case, kind: str, role: str) -> dict[str, Any]:
 
 
 def enqueue(session: Session, *, kind: str, recipients: list[Recipient], context: dict[str, Any],
-            proposal_id: int | None, now: datetime, dedupe: str | None = None) -> int:
+            proposal_id: int | None, now: datetime, dedupe: str | None = None, key: str | None = None) -> int:
     """Write one outbox row per recipient; returns how many new rows were written.
 
     With ``dedupe`` a row whose key exists already is skipped by the database itself, so
-    two reminder scans running at once cannot both write the same reminder.
+    two reminder scans running at once cannot both write the same reminder. ``key`` is for
+    rows that cannot exist yet (a transition's, keyed by the case's new version): they are
+    written in one statement, and the unique key still refuses a duplicate.
     """
+    base_key = dedupe or key
     rows = [
         dict(proposal_id=proposal_id, kind=kind, recipient_id=r.user_id, email=r.email, language=r.language,
              context=encode({**context, "recipient_name": r.name}),
-             dedupe_key=f"{dedupe}:{r.user_id}" if dedupe else None,
+             dedupe_key=f"{base_key}:{r.user_id}" if base_key else None,
              status="pending", attempts=0, next_attempt_at=now, created_at=now)
         for r in recipients if r.email
     ]
     if not rows:
         return 0
     if dedupe is None:
-        session.execute(insert(Notice), rows)
+        session.execute(insert(Notice.__table__), rows)
         return len(rows)
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     written = 0
     for row in rows:
-        stmt = dialect.insert(Notice).values(**row).on_conflict_do_nothing(index_elements=["dedupe_key"])
-        written += session.execute(stmt).rowcount
+        stmt = (dialect.insert(Notice.__table__).values(**row)
+                .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(Notice.__table__.c.id))
+        # RETURNING, not rowcount: the driver may not report a count for ON CONFLICT.
+        written += len(session.execute(stmt).all())
     return written
 
 
 def on_transition(case: Case, from_state: str, to_state: str) -> None:
     if not case.transition.notify:
         return
-    # The row as it is after the change (department assigned, title revised …).
-    from workflow.engine import load_case_row
-
-    proposal = load_case_row(case.session, case.proposal_id)
+    # The row as it is after the change (department assigned, partner selected …).
+    proposal = case.after
     base = common_context(case.session, proposal, case.settings)
     for kind, role in case.transition.notify:
         context = {**base, **_kind_context(case, kind, role)}
@@ -158,4 +163,4 @@ def on_transition(case: Case, from_state: str, to_state: str) -> None:
             continue
         recipients = resolve(case.session, role, proposal)
         enqueue(case.session, kind=kind, recipients=recipients, context=context, proposal_id=proposal.id,
-                now=case.now, dedupe=f"t:{proposal.id}:{proposal.version}:{kind}")
+                now=case.now, key=f"t:{proposal.id}:{proposal.version}:{kind}")

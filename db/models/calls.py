@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import Text
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
+from db.models.reviews import ReviewScores
 from db.types import UTCDateTime
 
 
@@ -29,15 +30,9 @@ class CallApplication(SQLModel, table=True):
     selected: bool = False
 
 
-class ApplicationReview(SQLModel, table=True):
+class ApplicationReview(ReviewScores, table=True):
     __table_args__ = (UniqueConstraint("application_id", "reviewer_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     application_id: int = Field(foreign_key="callapplication.id", index=True)
     reviewer_id: int = Field(foreign_key="user.id")
-    score_technique: int
-    score_expertise: int
-    score_quality: int
-    score_capability: int
-    comment: str = Field(sa_type=Text)
-    submitted_at: datetime = Field(sa_type=UTCDateTime)

@@ -21,7 +21,8 @@ class Decision(SQLModel, table=True):
     document_prefix: str = Field(max_length=20)
     fiscal_year: int
     serial: int
-    document_number: str = Field(max_length=60, unique=True)
+    # Restarts every April: unique only together with the fiscal year (see __table_args__).
+    document_number: str = Field(max_length=60, index=True)
     decided_at: datetime = Field(sa_type=UTCDateTime)
 
 

@@ -16,16 +16,21 @@ class ReviewAssignment(SQLModel, table=True):
     assigned_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class Review(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("proposal_id", "reviewer_id"),)
+class ReviewScores(SQLModel):
+    """The four Article 9(2) criteria, scored 1 to 5, with the reviewer's comment."""
 
-    id: int | None = Field(default=None, primary_key=True)
-    proposal_id: int = Field(foreign_key="proposal.id", index=True)
-    reviewer_id: int = Field(foreign_key="user.id")
-    revision: int
     score_technique: int
     score_expertise: int
     score_quality: int
     score_capability: int
     comment: str = Field(sa_type=Text)
     submitted_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Review(ReviewScores, table=True):
+    __table_args__ = (UniqueConstraint("proposal_id", "reviewer_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposal.id", index=True)
+    reviewer_id: int = Field(foreign_key="user.id")
+    revision: int

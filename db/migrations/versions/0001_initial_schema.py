@@ -268,10 +268,12 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['decided_by'], ['user.id'], ),
     sa.ForeignKeyConstraint(['proposal_id'], ['proposal.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('document_number'),
     sa.UniqueConstraint('document_prefix', 'fiscal_year', 'serial'),
     sa.UniqueConstraint('proposal_id')
     )
+    with op.batch_alter_table('decision', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_decision_document_number'), ['document_number'], unique=False)
+
     op.create_table('evaluationperiod',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('proposal_id', sa.Integer(), nullable=False),
@@ -379,16 +381,16 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_registryproject_proposal_id'), ['proposal_id'], unique=False)
 
     op.create_table('review',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('proposal_id', sa.Integer(), nullable=False),
-    sa.Column('reviewer_id', sa.Integer(), nullable=False),
-    sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('score_technique', sa.Integer(), nullable=False),
     sa.Column('score_expertise', sa.Integer(), nullable=False),
     sa.Column('score_quality', sa.Integer(), nullable=False),
     sa.Column('score_capability', sa.Integer(), nullable=False),
     sa.Column('comment', sa.Text(), nullable=False),
     sa.Column('submitted_at', db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('proposal_id', sa.Integer(), nullable=False),
+    sa.Column('reviewer_id', sa.Integer(), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['proposal_id'], ['proposal.id'], ),
     sa.ForeignKeyConstraint(['reviewer_id'], ['user.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -409,15 +411,15 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_reviewassignment_reviewer_id'), ['reviewer_id'], unique=False)
 
     op.create_table('applicationreview',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('application_id', sa.Integer(), nullable=False),
-    sa.Column('reviewer_id', sa.Integer(), nullable=False),
     sa.Column('score_technique', sa.Integer(), nullable=False),
     sa.Column('score_expertise', sa.Integer(), nullable=False),
     sa.Column('score_quality', sa.Integer(), nullable=False),
     sa.Column('score_capability', sa.Integer(), nullable=False),
     sa.Column('comment', sa.Text(), nullable=False),
     sa.Column('submitted_at', db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('application_id', sa.Integer(), nullable=False),
+    sa.Column('reviewer_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['application_id'], ['callapplication.id'], ),
     sa.ForeignKeyConstraint(['reviewer_id'], ['user.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -516,6 +518,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_evaluationperiod_proposal_id'))
 
     op.drop_table('evaluationperiod')
+    with op.batch_alter_table('decision', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_decision_document_number'))
+
     op.drop_table('decision')
     with op.batch_alter_table('deadline', schema=None) as batch_op:
         batch_op.drop_index('uq_deadline_open', sqlite_where=sa.text('closed_at IS NULL'), postgresql_where=sa.text('closed_at IS NULL'))

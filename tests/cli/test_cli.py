@@ -1,0 +1,259 @@
+"""The `kyodo` command as an operator meets it: run as a process against a SQLite file.
+
+Every mistake must end in a message saying what is wrong and how to fix it, and a
+non-zero exit; never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config.settings import get_settings
+from db.session import get_engine, new_session
+
+BIN = Path(sys.executable).parent / "kyodo"
+COMMAND = [str(BIN)] if BIN.exists() else [sys.executable, "-c", "from cli.main import run; run()"]
+
+
+def kyodo_env(db: Path, var: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KYODO_")}
+    env.update(KYODO_DATABASE_URL=f"sqlite:///{db}", KYODO_VAR_DIR=str(var),
+               # A wide terminal so that no message is wrapped in the middle of a word.
+               COLUMNS="200", NO_COLOR="1", PYTHONIOENCODING="utf-8")
+    return env
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    result = subprocess.run([*COMMAND, *args], env=env, cwd=env["KYODO_VAR_DIR"].rsplit("/", 1)[0],
+                            capture_output=True, text=True, timeout=180)
+    result.out = result.stdout + result.stderr
+    assert "Traceback" not in result.out, result.out
+    return result
+
+
+def point_at(monkeypatch, env: dict[str, str]) -> None:
+    """Kyodo in this process too reads the test database (for seeding and checking)."""
+    for k in list(os.environ):
+        if k.startswith("KYODO_"):
+            monkeypatch.delenv(k)
+    monkeypatch.setenv("KYODO_DATABASE_URL", env["KYODO_DATABASE_URL"])
+    monkeypatch.setenv("KYODO_VAR_DIR", env["KYODO_VAR_DIR"])
+
+
+@pytest.fixture
+def fresh(tmp_path, monkeypatch):
+    """A path for a database that does not exist yet; returns the environment for `kyodo`."""
+    env = kyodo_env(tmp_path / "kyodo.sqlite3", tmp_path / "var")
+    point_at(monkeypatch, env)
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    yield env
+    get_engine().dispose()
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """One database with the demo told on it, shared by the tests that only read it."""
+    base = tmp_path_factory.mktemp("demo")
+    env = kyodo_env(base / "kyodo.sqlite3", base / "var")
+    assert run(env, "db", "upgrade").returncode == 0
+    result = run(env, "demo")
+    return env, result
+
+
+@pytest.fixture
+def demo(demo_run, monkeypatch):
+    env, _ = demo_run
+    point_at(monkeypatch, env)
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    yield env
+    get_engine().dispose()
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+
+
+def state_of(pid: int) -> str:
+    from db.models import Proposal
+
+    with new_session() as s:
+        return s.get(Proposal, pid).state
+
+
+# --- A database that is not there yet
+
+
+def test_commands_before_db_upgrade_say_to_run_it(fresh):
+    for args in (["proposals", "list"], ["proposals", "trigger", "1", "submit", "--as", "p"]):
+        result = run(fresh, *args)
+        assert result.returncode != 0, args
+        assert "kyodo db upgrade" in result.out, result.out
+        assert "エラー" in result.out
+
+
+def test_db_upgrade_creates_the_schema(fresh):
+    result = run(fresh, "db", "upgrade")
+    assert result.returncode == 0, result.out
+    assert Path(fresh["KYODO_DATABASE_URL"].removeprefix("sqlite:///")).exists()
+    listed = run(fresh, "proposals", "list")
+    assert listed.returncode == 0, listed.out
+    assert "no proposals yet" in listed.out
+    # Upgrading again is harmless.
+    assert run(fresh, "db", "upgrade").returncode == 0
+
+
+# --- The demo
+
+
+def test_demo_tells_the_four_stories(demo_run):
+    _, result = demo_run
+    assert result.returncode == 0, result.out
+    for outcome in ("終了", "不採用", "取下げ"):
+        assert outcome in result.out, outcome
+    assert "令和" in result.out
+    assert "市市協第" in result.out  # decisions carry their document numbers
+    for pid in (1, 2, 3, 4):
+        assert f"ID {pid}:" in result.out
+
+
+def proposal_count() -> int:
+    from sqlalchemy import func, select
+
+    from db.models import Proposal
+
+    with new_session() as s:
+        return s.execute(select(func.count()).select_from(Proposal)).scalar_one()
+
+
+def test_demo_twice_refuses_and_suggests_reset(demo):
+    assert proposal_count() == 4
+    result = run(demo, "demo")
+    assert result.returncode != 0
+    assert "--reset" in result.out
+    assert "already holds proposals" in result.out
+    assert proposal_count() == 4
+
+
+def test_proposals_list_shows_the_demo_cases(demo):
+    result = run(demo, "proposals", "list")
+    assert result.returncode == 0, result.out
+    for title in ("鶴見川の生き物調査と川辺清掃", "空き店舗を使ったeスポーツ大会", "こども食堂ネットワークの立ち上げ",
+                  "地域防災リーダー育成プログラム"):
+        assert title in result.out
+    only = run(demo, "proposals", "list", "--state", "not_adopted")
+    assert only.returncode == 0
+    assert "空き店舗を使ったeスポーツ大会" in only.out
+    assert "鶴見川の生き物調査と川辺清掃" not in only.out
+
+
+def test_proposals_show_tells_decision_and_history(demo):
+    result = run(demo, "proposals", "show", "2")
+    assert result.returncode == 0, result.out
+    assert "不採用" in result.out
+    assert "市市協第" in result.out
+    assert "公益性が認められない" in result.out  # the reasons, as decided
+    assert "なし / none" in result.out  # nothing possible any more
+
+
+def test_show_unknown_proposal_is_a_clear_error(demo):
+    result = run(demo, "proposals", "show", "999")
+    assert result.returncode != 0
+    assert "提案 999 は見つかりません" in result.out
+    assert "no proposal 999" in result.out
+    assert "kyodo proposals list" in result.out
+
+
+def test_trigger_on_a_not_adopted_case_is_not_possible(demo):
+    result = run(demo, "proposals", "trigger", "2", "adopt", "--as", "kobayashi", "-i", "reasons=再考")
+    assert result.returncode != 0
+    assert "不採用" in result.out
+    assert "できません" in result.out
+    assert "no further trigger" in result.out
+    assert state_of(2) == "not_adopted"
+
+
+def test_trigger_as_an_unknown_login_is_refused(demo):
+    result = run(demo, "proposals", "trigger", "2", "adopt", "--as", "nobody")
+    assert result.returncode != 0
+    assert "nobody" in result.out
+    assert "利用者はいません" in result.out
+
+
+# --- Triggers on a live case
+
+
+@pytest.fixture
+def awaiting_decision(fresh):
+    """A database with the test city and one proposal waiting for the approver (login ``a``)."""
+    from db.migrate import upgrade
+    from tests.support import World
+    from workflow.clock import SystemClock
+
+    upgrade(get_engine())
+
+    with new_session() as s:
+        world = World(s, SystemClock())
+        pid = world.new_proposal()
+        world.to_awaiting_decision(pid)
+    return fresh, pid
+
+
+def test_trigger_without_reasons_names_the_missing_input(awaiting_decision):
+    env, pid = awaiting_decision
+    for extra in ([], ["-i", "reasons=   "]):
+        result = run(env, "proposals", "trigger", str(pid), "adopt", "--as", "a", *extra)
+        assert result.returncode != 0
+        assert "理由" in result.out
+        assert "missing input: Reasons" in result.out
+    assert state_of(pid) == "awaiting_decision"
+
+
+def test_trigger_input_must_be_name_equals_value(awaiting_decision):
+    env, pid = awaiting_decision
+    result = run(env, "proposals", "trigger", str(pid), "adopt", "--as", "a", "-i", "reasons")
+    assert result.returncode != 0
+    assert "name=value" in result.out
+
+
+def test_trigger_by_the_wrong_role_says_who_may(awaiting_decision):
+    env, pid = awaiting_decision
+    result = run(env, "proposals", "trigger", str(pid), "adopt", "--as", "s", "-i", "reasons=理由")
+    assert result.returncode != 0
+    assert "決裁者" in result.out
+    assert "may be done by: Approver" in result.out
+    assert state_of(pid) == "awaiting_decision"
+
+
+def test_trigger_with_a_stale_version_is_a_conflict(awaiting_decision):
+    env, pid = awaiting_decision
+    result = run(env, "proposals", "trigger", str(pid), "adopt", "--as", "a", "-i", "reasons=理由", "--version", "1")
+    assert result.returncode != 0
+    assert "changed by someone else" in result.out
+    assert state_of(pid) == "awaiting_decision"
+
+
+def test_trigger_with_reasons_decides(awaiting_decision):
+    env, pid = awaiting_decision
+    result = run(env, "proposals", "trigger", str(pid), "adopt", "--as", "a", "-i", "reasons=公益性が高いため")
+    assert result.returncode == 0, result.out
+    assert "決裁待ち" in result.out and "協働契約準備中" in result.out
+    shown = run(env, "proposals", "show", str(pid))
+    assert shown.returncode == 0
+    assert "市市協第1号" in shown.out
+    assert "公益性が高いため" in shown.out
+    assert "conclude_contract" in shown.out  # what is possible now
+
+
+def test_unknown_trigger_is_refused(awaiting_decision):
+    env, pid = awaiting_decision
+    result = run(env, "proposals", "trigger", str(pid), "approve_everything", "--as", "a")
+    assert result.returncode != 0
+    assert "approve_everything" in result.out
+    assert "adopt" in result.out  # what is possible instead

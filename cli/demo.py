@@ -28,7 +28,8 @@ from workflow.clock import JST, MovableClock, japan_today
 
 LC = get_lifecycle("citizen_proposal")
 EVAL = dict(evaluation_results="計画した活動をすべて実施し、参加者は目標を上回った。",
-            role_sharing_assessment="役割分担は適切に機能した。", evaluation_comments="次年度も継続を検討する。")
+            role_sharing_assessment="役割分担は適切に機能した。", evaluation_comments="次年度も継続を検討する。",
+            collaboration_effect="市の広報と団体の現場力が合わさり、単独では届かなかった層が参加した。")
 
 
 class Demo:

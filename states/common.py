@@ -32,6 +32,8 @@ CONTRACT_TERMS = (
 REVIEW_CRITERIA = ("score_technique", "score_expertise", "score_quality", "score_capability")
 
 EVALUATION_FIELDS = ("evaluation_results", "role_sharing_assessment", "evaluation_comments")
+# Not required by Article 15, but part 5 of the published project report.
+EVALUATION_OPTIONAL = ("collaboration_effect",)
 
 INPUTS: tuple[InputSpec, ...] = (
     InputSpec("reviewer_ids", "審査員", "Reviewers", "ids"),
@@ -73,6 +75,7 @@ INPUTS: tuple[InputSpec, ...] = (
     InputSpec("evaluation_results", "事業の成果", "Results of the project"),
     InputSpec("role_sharing_assessment", "役割分担についての評価", "Assessment of the role sharing"),
     InputSpec("evaluation_comments", "その他の評価・意見", "Other comments"),
+    InputSpec("collaboration_effect", "協働で事業を行った効果", "Effect of collaborating"),
 )
 
 CONDITIONS: tuple[Condition, ...] = (

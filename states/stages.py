@@ -12,7 +12,7 @@ State names are stable identifiers stored in the database: never rename one.
 
 from __future__ import annotations
 
-from states.common import CONTRACT_TERMS, EVALUATION_FIELDS
+from states.common import CONTRACT_TERMS, EVALUATION_FIELDS, EVALUATION_OPTIONAL
 from states.model import DeadlinePolicy, State, Transition
 
 # The state a lifecycle's decision (adopt, select) leads to.
@@ -87,7 +87,7 @@ IMPLEMENTATION_TRANSITIONS = (
                notify=(("evaluation_requested", "proposer"), ("evaluation_requested", "department"))),
     Transition("submit_evaluation", ("in_progress",), "in_progress", _p + _dept, "年度評価を提出する",
                "Submit the annual evaluation", "第15条第1項", inputs=("fiscal_year",) + EVALUATION_FIELDS,
-               conditions=("evaluation_open",)),
+               optional_inputs=EVALUATION_OPTIONAL, conditions=("evaluation_open",)),
     Transition("publish_evaluation", ("in_progress",), "in_progress", ("secretariat",),
                "年度評価を公表する", "Publish the annual evaluation", "第15条第2項", inputs=("fiscal_year",),
                conditions=("evaluation_open", "both_sides_evaluated"), closes=("annual_evaluation",),
@@ -100,7 +100,7 @@ IMPLEMENTATION_TRANSITIONS = (
                notify=(("evaluation_requested", "proposer"), ("evaluation_requested", "department"))),
     Transition("submit_final_evaluation", ("evaluating",), "evaluating", _p + _dept, "相互評価を提出する",
                "Submit the evaluation", "第15条第1項", inputs=EVALUATION_FIELDS,
-               conditions=("evaluation_open",)),
+               optional_inputs=EVALUATION_OPTIONAL, conditions=("evaluation_open",)),
     Transition("publish_final_evaluation", ("evaluating",), "closed", ("secretariat",),
                "評価を公表して終了する", "Publish the evaluation and close", "第15条第2項",
                conditions=("both_sides_evaluated",), notify=(("evaluation_published", "proposer"), ("evaluation_published", "department"))),

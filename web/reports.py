@@ -157,9 +157,10 @@ def reports(db: Session, ids: list[int]) -> list[Report]:
         r = out[period.proposal_id]
         on = period.published_at.date()
         r.results.append(Statement(period.period, period.fiscal_year, ev.side, ev.results, on))
-        # The evaluation has no field of its own for the effect of collaborating; its
-        # assessment of the role sharing, and the comments, are what speak to it.
-        effect = "\n".join(x for x in (ev.role_sharing_assessment, ev.comments) if x and x.strip())
+        # Part 5 is the side's own account of the effect of collaborating; evaluations
+        # written without one fall back to the assessment of the role sharing.
+        effect = ev.effect.strip() or "\n".join(
+            x for x in (ev.role_sharing_assessment, ev.comments) if x and x.strip())
         if effect:
             r.effects.append(Statement(period.period, period.fiscal_year, ev.side, effect, on))
     db.rollback()

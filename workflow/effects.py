@@ -263,6 +263,7 @@ def record_evaluation(case: Case):
         results=case.values["evaluation_results"],
         role_sharing_assessment=case.values["role_sharing_assessment"],
         comments=case.values["evaluation_comments"],
+        effect=case.values.get("collaboration_effect", ""),
         submitted_by=case.actor.user_id,
         submitted_at=case.now,
     )

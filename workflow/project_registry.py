@@ -141,7 +141,8 @@ def _evaluation_texts(session: Session, proposal_id: int, fiscal_year: int) -> t
 
     The year's own evaluation of a multi-year project, else the final evaluation; the
     results are the city's side (the partner's when the city wrote none), the effect is
-    both sides' assessment of how they shared the work.
+    each side's account of the effect of collaborating (or, where it wrote none, its
+    assessment of how they shared the work).
     """
     periods = session.execute(
         select(EvaluationPeriod).where(EvaluationPeriod.proposal_id == proposal_id,
@@ -155,7 +156,7 @@ def _evaluation_texts(session: Session, proposal_id: int, fiscal_year: int) -> t
         select(Evaluation).where(Evaluation.period_id == chosen.id)).scalars()}
     first = sides.get("city") or sides.get("partner")
     results = first.results if first else ""
-    effect = "\n".join(f"{'市' if side == 'city' else '相手方'}：{sides[side].role_sharing_assessment}"
+    effect = "\n".join(f"{'市' if side == 'city' else '相手方'}：{sides[side].effect or sides[side].role_sharing_assessment}"
                        for side in ("city", "partner") if side in sides)
     return results, effect
 

@@ -32,5 +32,7 @@ class Evaluation(SQLModel, table=True):
     results: str = Field(sa_type=Text)
     role_sharing_assessment: str = Field(sa_type=Text)
     comments: str = Field(default="", sa_type=Text)
+    # The effect of collaborating (協働で事業を行った効果), part 5 of the public report.
+    effect: str = Field(default="", sa_type=Text, sa_column_kwargs={"server_default": ""})
     submitted_by: int = Field(foreign_key="user.id")
     submitted_at: datetime = Field(sa_type=UTCDateTime)

@@ -34,3 +34,17 @@ def test_public_report_has_five_parts_and_hides_what_is_confidential(web, world)
     assert english.lstrip("\ufeff").startswith("id,title")
     data = v.get("/public/data.json").json()["projects"]
     assert len(data) == 1 and data[0]["content"] is None and data[0]["cost_yen"] == 500_000
+
+
+def test_part_five_is_the_effect_each_side_wrote(web, world):
+    from tests.support import EVAL
+
+    pid = world.new_proposal(title="見守りの事業")
+    world.to_evaluating(pid)
+    world.do(pid, "submit_final_evaluation", "proposer", **EVAL, collaboration_effect="団体だけでは届かない世帯に届いた")
+    world.do(pid, "submit_final_evaluation", "department", **EVAL)
+    world.do(pid, "publish_final_evaluation", "secretariat")
+    page = Visitor(web).get(f"/public/proposals/{pid}").text
+    part5 = page[page.index("5 協働で事業を行った効果"):]
+    assert "団体だけでは届かない世帯に届いた" in part5
+    assert "適切" in part5  # the city wrote no effect: its assessment of the role sharing stands in

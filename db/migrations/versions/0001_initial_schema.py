@@ -458,6 +458,7 @@ def upgrade() -> None:
     sa.Column('results', sa.Text(), nullable=False),
     sa.Column('role_sharing_assessment', sa.Text(), nullable=False),
     sa.Column('comments', sa.Text(), nullable=False),
+    sa.Column('effect', sa.Text(), server_default='', nullable=False),
     sa.Column('submitted_by', sa.Integer(), nullable=False),
     sa.Column('submitted_at', db.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['period_id'], ['evaluationperiod.id'], ),

@@ -205,7 +205,8 @@ def scan_bench(rows: int, open_rows: int) -> None:
         horizon = today + timedelta(days=HORIZON_DAYS)
         with target.db.connect() as conn:
             plan = "\n".join(r[0] for r in conn.execute(text("EXPLAIN ANALYZE " + SCAN_SQL), {"horizon": horizon}))
-            uses_index = "ix_deadline_open_due" in plan
+            # Either partial index on open deadlines will do; a Seq Scan on deadline will not.
+            uses_index = "using ix_deadline_open" in plan and "Seq Scan on deadline" not in plan
             t0 = time.perf_counter()
             for _ in range(5):
                 conn.execute(text("SELECT count(*) FROM deadline WHERE closed_at IS NULL AND due_on <= :h"),
@@ -216,7 +217,7 @@ def scan_bench(rows: int, open_rows: int) -> None:
                 conn.execute(text(SCAN_SQL), {"horizon": horizon}).all()
             query_ms = (time.perf_counter() - t0) / 5 * 1000
         print(plan)
-        print(f"query plan verdict: {'uses the partial index ix_deadline_open_due' if uses_index else 'DOES NOT use the index'}")
+        print(f"query plan verdict: {'uses a partial index on open deadlines' if uses_index else 'DOES NOT use the index'}")
         with new_session(target.db) as s:
             t0 = time.perf_counter()
             written = scan(s, MovableClock(datetime(2026, 4, 6, 9, tzinfo=JST)), Settings())

@@ -41,7 +41,9 @@ from web.forms import FORM_PAGES, build_forms
 
 CITY_ROLES = {"secretariat", "department", "approver", "admin"}
 # Notes the city writes for itself: the department's opinion to the approver, a return.
-INTERNAL_NOTES = {"department_opinion", "returned_by_approver"}
+# Notes a group never reads: the city's internal opinions, and for a call the full score
+# sheet of every applicant and the other applicants' withdrawals.
+INTERNAL_NOTES = {"department_opinion", "returned_by_approver", "selection_record", "application_withdrawn"}
 
 
 @dataclass(frozen=True)

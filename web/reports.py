@@ -188,6 +188,11 @@ COST_KINDS = {**CONTRACT_FORM_LABELS, "exempt": ("契約省略（軽易なもの
               "estimate": ("概算（契約前）", "Estimate (before the contract)")}
 
 
+def cell(value: str) -> str:
+    """A text cell a spreadsheet will not run: a leading = + - @ (or tab, CR) becomes text."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def csv_row(r: Report, lang: str) -> list[str]:
     pick = (lambda pair: pair[1]) if lang == "en" else (lambda pair: pair[0])
     state = LC.state(r.state)
@@ -195,7 +200,7 @@ def csv_row(r: Report, lang: str) -> list[str]:
     def statements(items: list[Statement]) -> str:
         return "\n".join(f"[{s.period} {pick(SIDES[s.side])}] {s.text}" for s in items)
 
-    return [
+    return [cell(v) for v in [
         str(r.id), r.title, pick(FIELDS[r.field]) if r.field in FIELDS else "",
         (state.public_label_en if lang == "en" else state.public_label_ja) or "",
         (r.department_en if lang == "en" and r.department_en else r.department_ja) or "",
@@ -204,4 +209,4 @@ def csv_row(r: Report, lang: str) -> list[str]:
         "" if r.content is None else r.content, statements(r.results), statements(r.effects),
         r.period_start.isoformat() if r.period_start else "", r.period_end.isoformat() if r.period_end else "",
         r.adopted_on.isoformat() if r.adopted_on else "",
-    ]
+    ]]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlmodel import Session
 
-from db.models import ReviewAssignment
+from db.models import CallApplication, ReviewAssignment
 from states import Transition
 from states.roles import ROLES
 from workflow.actors import Actor
@@ -21,10 +21,17 @@ from workflow.errors import NotAllowed
 def in_reach(session: Session, actor: Actor, role: str, proposal) -> bool:
     if role == "proposer":
         if proposal.organisation_id is None and getattr(proposal, "lifecycle", None) == "city_call":
-            # A published call for partners (Art. 9) before its selection: any group may
-            # apply or withdraw, for its own organisation only (checked against the
-            # organisation the trigger names, in workflow/call_effects.py).
-            return proposal.state != "draft"
+            # A call for partners (Art. 9) before its selection: while it is open any group
+            # may apply, for its own organisation only (checked against the organisation
+            # the trigger names, in workflow/call_effects.py); afterwards only applicants.
+            if proposal.state == "open":
+                return True
+            return bool(actor.organisation_ids) and session.execute(
+                select(CallApplication.id).where(
+                    CallApplication.proposal_id == proposal.id,
+                    CallApplication.organisation_id.in_(actor.organisation_ids),
+                )
+            ).first() is not None
         return proposal.organisation_id in actor.organisation_ids
     if role == "reviewer":
         if proposal.organisation_id in actor.organisation_ids:

@@ -81,6 +81,9 @@ def _row(ws: Worksheet, values: list, formats: dict[int, str] | None = None, tot
     lines = 1
     for col in range(1, len(values) + 1):
         cell = ws.cell(row, col)
+        if cell.data_type == "f":
+            # What departments and citizens wrote is text, never a formula to run.
+            cell.data_type = "s"
         cell.border = BOX
         cell.font = Font(name=FONT, bold=total)
         if total:

@@ -271,3 +271,24 @@ def test_reviewers_are_asked_with_every_application_and_the_criteria(city):
         out = render("call_review_assigned", lang, ctx)
         assert "NPO法人 まちの防災ラボ" in out.text and city.s.get(Proposal, pid).title in out.subject
         assert "&lt;b&gt;重視&lt;/b&gt;" in out.html and "<b>重視</b>" in out.text
+
+
+def test_after_the_call_closes_only_its_applicants_can_see_it(city):
+    from workflow import directory
+    from workflow.actors import load_actor
+    from workflow.authorization import can_see
+    from workflow.engine import load_case_row
+
+    newcomer_org = directory.add_organisation(city.s, "後から登録した会", "voluntary_group", "新井", clock=city.clock)
+    newcomer_id = directory.add_user(city.s, "late", "新井", "late@example.jp", ("proposer",),
+                                     organisation_ids=(newcomer_org,), clock=city.clock)
+    city.s.commit()
+    newcomer = load_actor(city.s, newcomer_id)
+    pid = city.new_call()
+    apps = city.to_reviewing(pid, who=("proposer", "outsider"))
+    review_all(city, pid, apps.values())
+    city.do(pid, "refer_for_selection", "department", department_opinion="いずれも基準に達しない")
+    city.do(pid, "cancel_call", "approver", reasons="基準に達しなかったため")
+    row = load_case_row(city.s, pid)
+    assert can_see(city.s, city["proposer"], row)  # an applicant reads the outcome
+    assert not can_see(city.s, newcomer, row)  # a group that never applied does not

@@ -125,3 +125,23 @@ def test_every_role_against_every_page_and_action(web, world):
             if not ok:
                 wrong.append(f"POST {name} as {who}: {status}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_department_user_without_a_department_sees_no_cases(web, world):
+    from sqlalchemy import update as sa_update
+
+    from db.models import User
+    from tests.web.conftest import Visitor
+    from web.security import hash_password
+    from workflow import directory
+
+    pid = world.new_proposal(title="所管課未定の提案")
+    world.do(pid, "submit", "proposer")
+    directory.add_user(world.s, "nodept", "所属なし", "nodept@city.jp", ("department",), clock=world.clock)
+    world.s.execute(sa_update(User).where(User.login == "nodept").values(password_hash=hash_password("pw-nodept-1")))
+    world.s.commit()
+    v = Visitor(web)
+    assert v.login("nodept", "pw-nodept-1").status_code == 303
+    page = v.get("/department")
+    assert page.status_code in (200, 403)
+    assert "所管課未定の提案" not in page.text

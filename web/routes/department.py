@@ -30,7 +30,9 @@ def department_cases(request: Request, db: SessionDep, actor: CurrentUser, clock
     q = (select(Proposal.id, Proposal.title, Proposal.state, Organisation.name, next_due.c.due)
          .join(Organisation, Organisation.id == Proposal.organisation_id)
          .outerjoin(next_due, next_due.c.proposal_id == Proposal.id)
-         .where(Proposal.department_id == actor.department_id, Proposal.state != "draft"))
+         # A department user without a department sees nothing, not every unassigned case.
+         .where(Proposal.department_id == (actor.department_id if actor.department_id is not None else -1),
+                Proposal.state != "draft"))
     if state and LC.has_state(state):
         q = q.where(Proposal.state == state)
     if after:

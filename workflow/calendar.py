@@ -154,4 +154,34 @@ def business_days_between(a: date, b: date) -> int:
     """
     if b < a:
         return -business_days_between(b, a)
-    return sum(is_business_day(a + timedelta(days=i)) for i in range(1, (b - a).days + 1))
+    if a.year < _ORDINAL_BASE_YEAR:
+        return sum(is_business_day(a + timedelta(days=i)) for i in range(1, (b - a).days + 1))
+    return _business_ordinal(b) - _business_ordinal(a)
+
+
+# The reminder scan asks how late thousands of deadlines are, some by years: counting
+# day by day each time would dominate it, so business days are counted once per year.
+_ORDINAL_BASE_YEAR = 1900
+
+
+@lru_cache(maxsize=None)
+def _year_counts(year: int) -> tuple[int, ...]:
+    """Business days from 1 January of ``year`` up to and including each day of it."""
+    counts, n, d = [], 0, date(year, 1, 1)
+    while d.year == year:
+        n += is_business_day(d)
+        counts.append(n)
+        d += timedelta(days=1)
+    return tuple(counts)
+
+
+@lru_cache(maxsize=None)
+def _business_days_before_year(year: int) -> int:
+    total = 0
+    for y in range(_ORDINAL_BASE_YEAR, year):
+        total += _year_counts(y)[-1]
+    return total
+
+
+def _business_ordinal(d: date) -> int:
+    return _business_days_before_year(d.year) + _year_counts(d.year)[d.timetuple().tm_yday - 1]

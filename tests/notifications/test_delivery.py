@@ -197,3 +197,42 @@ def test_embedded_default_delivers_without_redis(world, db_engine, kyodo_env, tm
     bodies = [message_from_bytes(f.read_bytes(), policy=policy.default).get_body(("plain",)).get_content()
               for f in files]
     assert sum("第10条第2項" in b and REASONS in b.replace("\r\n", "\n") for b in bodies) >= 1
+
+
+def test_reminders_reach_people_through_the_worker_and_stop_when_the_case_moves(
+    world, db_engine, smtp_sink, celery_worker_thread
+):
+    """The beat's scan task, run by the real worker at moved times, mails the right people."""
+    pid = world.new_proposal()
+    world.to_under_review(pid)  # review due 20 April 2026 (10 business days after 6 April)
+    relay.delay()
+    smtp_sink.wait_for(4)  # receipts and review requests
+    smtp_sink.messages.clear()
+    smtp_sink.recipients.clear()
+
+    def reminders_sent():
+        with new_session(db_engine) as s:
+            return s.execute(select(func.count()).select_from(Notice)
+                             .where(Notice.kind == "reminder", Notice.status == "sent")).scalar_one()
+
+    def scan_at(day: date, expect: int):
+        when = datetime(day.year, day.month, day.day, 9, tzinfo=JST).isoformat()
+        scan_reminders.delay(when)
+        assert wait_until(lambda: reminders_sent() >= expect, timeout=30), (day, reminders_sent())
+
+    scan_at(date(2026, 4, 15), 2)  # three business days before: both reviewers
+    scan_at(date(2026, 4, 23), 5)  # three business days late: both reviewers and the secretariat
+    assert sorted(r[0] for r in smtp_sink.recipients[-3:]) == ["r1@city.jp", "r2@city.jp", "s@city.jp"]
+    world.do(pid, "submit_review", "reviewer1", **SCORES)
+    world.do(pid, "submit_review", "reviewer2", **SCORES)
+    world.do(pid, "finish_review", "secretariat")
+    def about_review() -> int:
+        with new_session(db_engine) as s:
+            rows = s.execute(select(Notice.context).where(Notice.kind == "reminder")).scalars()
+            return sum(c["deadline"]["label_en"] == "Review" for c in rows)
+
+    before = about_review()
+    scan_reminders.delay(datetime(2026, 4, 28, 9, tzinfo=JST).isoformat())
+    scan_reminders.delay(datetime(2026, 5, 20, 9, tzinfo=JST).isoformat())
+    time.sleep(3)
+    assert about_review() == before == 5  # the review deadline closed: no more reminders about it

@@ -30,6 +30,7 @@ from workflow.recipients import Recipient, resolve
 HORIZON_DAYS = 60
 # Reminders written per transaction.
 BATCH = 200
+_D, _P = Deadline.__table__, Proposal.__table__
 
 
 @dataclass(frozen=True)
@@ -65,19 +66,23 @@ def scan(session: Session, clock: Clock, settings: Settings) -> int:
     """Write the reminders due now; returns how many outbox rows were written."""
     today = japan_today(clock)
     now = clock.now()
+    # Plain rows, not ORM objects: a large city has thousands of open deadlines, and
+    # most scans only confirm that nothing new is due.
     rows = session.execute(
-        select(Deadline, Proposal)
-        .join(Proposal, Proposal.id == Deadline.proposal_id)
-        .where(Deadline.closed_at.is_(None), Deadline.due_on <= today + timedelta(days=HORIZON_DAYS))
-        .order_by(Deadline.due_on, Deadline.id)
+        select(_D.c.id, _D.c.proposal_id, _D.c.key, _D.c.waits_on, _D.c.due_on, _P.c.lifecycle)
+        .join(_P, _P.c.id == _D.c.proposal_id)
+        .where(_D.c.closed_at.is_(None), _D.c.due_on <= today + timedelta(days=HORIZON_DAYS))
+        .order_by(_D.c.due_on, _D.c.id)
     ).all()
     session.rollback()
-    due = []
-    for deadline, proposal in rows:
-        policy = get_lifecycle(proposal.lifecycle).deadline(deadline.key)
+    candidates = []
+    for deadline in rows:
+        policy = get_lifecycle(deadline.lifecycle).deadline(deadline.key)
         step = current_step(policy, deadline.due_on, today)
         if step is not None:
-            due.append((deadline, proposal, policy, step))
+            candidates.append((deadline, policy, step))
+    proposals = _proposals(session, [d.proposal_id for d, _, _ in candidates])
+    due = [(d, proposals[d.proposal_id], policy, step) for d, policy, step in candidates]
     done = _already_written(session, [d.proposal_id for d, _, _, _ in due])
     written = 0
     pending = 0
@@ -107,6 +112,16 @@ def scan(session: Session, clock: Clock, settings: Settings) -> int:
             pending = 0
     session.commit()
     return written
+
+
+def _proposals(session: Session, ids: list[int]) -> dict[int, object]:
+    unique = sorted(set(ids))
+    found: dict[int, object] = {}
+    for i in range(0, len(unique), 500):
+        for row in session.execute(select(_P).where(_P.c.id.in_(unique[i:i + 500]))):
+            found[row.id] = row
+    session.rollback()
+    return found
 
 
 def _already_written(session: Session, proposal_ids: list[int]) -> set[str]:

@@ -46,6 +46,9 @@ def make_celery(settings: Settings | None = None) -> Celery:
             "relay-outbox": {"task": "kyodo.relay", "schedule": settings.relay_interval_seconds},
             "scan-reminders": {"task": "kyodo.scan_reminders", "schedule": settings.reminder_scan_seconds},
             "reviewer-digest": {"task": "kyodo.send_digests", "schedule": crontab(hour=8, minute=30)},
+            # Article 15(1): each fiscal year a running project passes is evaluated.
+            "open-annual-evaluations": {"task": "kyodo.open_annual_evaluations",
+                                        "schedule": crontab(hour=6, minute=0)},
         },
     )
     return app

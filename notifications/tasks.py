@@ -69,6 +69,17 @@ def scan_reminders(now: str | None = None) -> int:
     return written
 
 
+@shared_task(name="kyodo.open_annual_evaluations")
+def open_annual_evaluations(now: str | None = None) -> int:
+    from workflow.annual_evaluations import open_due
+
+    with new_session() as session:
+        opened = open_due(session, _clock(now), get_settings())
+    if opened:
+        relay.delay(now)
+    return len(opened)
+
+
 @shared_task(name="kyodo.send_digests")
 def send_digests(now: str | None = None) -> int:
     with new_session() as session:

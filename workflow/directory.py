@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlmodel import Session
 
 from db.models import Department, Membership, Organisation, User, UserRole
 from states.roles import ROLES
 from states.vocabulary import LANGUAGES, ORGANISATION_KINDS, OWNER_KINDS
+from workflow.actors import Actor, load_actor
 from workflow.clock import Clock, SystemClock
 from workflow.errors import InvalidInput
 
@@ -49,3 +51,19 @@ def add_user(session: Session, login: str, name: str, email: str, roles: tuple[s
     session.add_all([Membership(organisation_id=o, user_id=user.id) for o in organisation_ids])
     session.flush()
     return user.id
+
+
+SYSTEM_LOGIN = "kyodo-system"
+
+
+def system_actor(session: Session) -> Actor:
+    """The account scheduled tasks act as, so the audit trail names them honestly.
+
+    It holds the secretariat role, has no password (nobody can sign in as it) and no
+    e-mail address (it receives no notices). Created on first use.
+    """
+    user_id = session.execute(select(User.id).where(User.login == SYSTEM_LOGIN)).scalar()
+    if user_id is None:
+        user_id = add_user(session, SYSTEM_LOGIN, "Kyodo（自動処理）", "", ("secretariat",))
+        session.commit()
+    return load_actor(session, user_id)

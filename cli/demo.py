@@ -80,7 +80,7 @@ class Demo:
     def on(self, d: date) -> None:
         self.clock.advance_to_date(d)
 
-    def step(self, pid: int, trigger: str, who: str, **inputs) -> None:
+    def step(self, pid: int, trigger: str, who: str, **inputs) -> engine.Outcome:
         actor = self.people[who]
         out = engine.apply(self.s, pid, trigger, actor, inputs, clock=self.clock)
         t = LC.transition_from(trigger, out.from_state)
@@ -89,6 +89,7 @@ class Demo:
         extra = f"  {out.facts['document_number']}" if "document_number" in out.facts else ""
         console.print(f"  [dim]{era_date(japan_today(self.clock))}[/]  {actor.name}: "
                       f"[bold]{t.label_ja}[/] [dim]/ {t.label_en}[/]  {move}{extra}")
+        return out
 
     def propose(self, who: str, org: str, **content) -> int:
         pid = proposals.create(self.s, self.people[who], self.orgs[org], content, clock=self.clock)
@@ -159,16 +160,12 @@ class Demo:
                   cost_sharing="委託料1,200,000円（保険料を含む）", responsibility_sharing="活動中の事故は団体の保険で対応、河川管理上の事項は市",
                   period_start=date(2026, 6, 1), period_end=date(2027, 3, 31), amount_yen=1_200_000)
         self.on(date(2026, 7, 15))
-        self.step(pid, "notify_own_project_start", "yamada", own_project_title="川辺の写真展（自主事業）",
-                  own_project_start=date(2026, 8, 1))
+        own = self.step(pid, "notify_own_project_start", "yamada", own_project_title="川辺の写真展（自主事業）",
+                        own_project_start=date(2026, 8, 1)).facts["own_project_id"]
         self.on(date(2026, 10, 1))
         self.step(pid, "report_progress", "yamada", progress_report="上半期：調査6回・清掃6回、参加者延べ240人。")
         self.step(pid, "amend_contract", "env", amendment_reason="観察会を1回追加するため", new_amount_yen=1_350_000)
         self.on(date(2026, 10, 20))
-        from sqlalchemy import select as _select
-        from db.models import OwnProject
-        own = self.s.execute(_select(OwnProject.id).where(OwnProject.proposal_id == pid)).scalar_one()
-        self.s.commit()
         self.step(pid, "notify_own_project_end", "yamada", own_project_id=own, own_project_end=date(2026, 10, 18))
         self.on(date(2027, 3, 31))
         self.step(pid, "complete", "env", completion_report="全活動を完了。調査結果を報告書にまとめた。")

@@ -30,9 +30,10 @@ def list_command(state: str = typer.Option(None, help="この状態のものだ�
         return
     table = Table("ID", "事業名 / title", "団体 / group", "状態 / state", "所管課 / department", "次の期限 / next due")
 
-    lc = get_lifecycle("citizen_proposal")
     for p in lines:
-        table.add_row(str(p.id), p.title, p.organisation, state_label(lc, p.state), p.department or "—",
+        # A call for partners (Art. 9) has no partner until its selection.
+        table.add_row(str(p.id), p.title, p.organisation or "—", state_label(get_lifecycle(p.lifecycle), p.state),
+                      p.department or "—",
                       jdate(p.next_due) if p.next_due else "—")
     console.print(table)
 

@@ -231,7 +231,7 @@ def record_own_project_end(case: Case):
     )
 
 
-def _open_period(case: Case, key: str, fy: int) -> None:
+def _start_period(case: Case, key: str, fy: int) -> None:
     case.session.execute(
         insert(EvaluationPeriod).values(proposal_id=case.proposal_id, period=key, fiscal_year=fy, opened_at=case.now)
     )
@@ -239,7 +239,7 @@ def _open_period(case: Case, key: str, fy: int) -> None:
 
 @effect("open_annual_evaluation")
 def open_annual_evaluation(case: Case):
-    _open_period(case, period_key(case), case.values["fiscal_year"])
+    _start_period(case, period_key(case), case.values["fiscal_year"])
 
 
 @effect("complete", "cancel")
@@ -247,7 +247,7 @@ def finish_project(case: Case):
     trigger = case.transition.trigger
     text = case.values["completion_report" if trigger == "complete" else "cancel_reason"]
     _note(case, "completion" if trigger == "complete" else "cancellation", text)
-    _open_period(case, "final", fiscal_year(japan_today(case.clock)))
+    _start_period(case, "final", fiscal_year(japan_today(case.clock)))
     return {"cancelled": True} if trigger == "cancel" else None
 
 

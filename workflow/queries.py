@@ -32,6 +32,7 @@ class ProposalLine:
     department: str | None
     next_due: object | None
     version: int
+    lifecycle: str
 
 
 def list_proposals(session: Session, *, state: str | None = None, limit: int = 200) -> list[ProposalLine]:
@@ -43,7 +44,7 @@ def list_proposals(session: Session, *, state: str | None = None, limit: int = 2
     )
     q = (
         select(Proposal.id, Proposal.title, Organisation.name, Proposal.state, Department.name_ja,
-               next_due.c.due, Proposal.version)
+               next_due.c.due, Proposal.version, Proposal.lifecycle)
         .outerjoin(Organisation, Organisation.id == Proposal.organisation_id)
         .outerjoin(Department, Department.id == Proposal.department_id)
         .outerjoin(next_due, next_due.c.proposal_id == Proposal.id)

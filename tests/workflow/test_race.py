@@ -7,7 +7,6 @@ BEGIN IMMEDIATE. Both must give the same result to the people involved.
 
 from __future__ import annotations
 
-import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -16,7 +15,7 @@ from sqlalchemy import func, select
 
 from config import Settings
 from db.models import AuditEvent, Decision, DocumentSerial, Proposal
-from db.session import make_engine, new_session
+from db.session import new_session
 from tests.support import World
 from workflow import directory, engine
 from workflow.actors import load_actor
@@ -26,22 +25,10 @@ THREADS = 8
 SETTINGS = Settings(required_reviews=2)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def race_engine(request, tmp_path, sqlite_template):
-    if request.param == "sqlite":
-        path = tmp_path / "race.sqlite3"
-        shutil.copy(sqlite_template, path)
-        eng = make_engine(f"sqlite:///{path}")
-        yield eng
-        eng.dispose()
-    else:
-        yield request.getfixturevalue("pg_engine")
-
-
 @pytest.fixture
-def city(race_engine, clock):
+def city(db_engine, clock):
     """The test city plus eight approvers, each of whom will act in a thread of their own."""
-    with new_session(race_engine) as s:
+    with new_session(db_engine) as s:
         world = World(s, clock, SETTINGS)
         world.approver_ids = [
             directory.add_user(s, f"approver{i}", f"決裁者{i}", f"a{i}@city.jp", ("approver",), clock=clock)
@@ -51,7 +38,7 @@ def city(race_engine, clock):
         yield world
 
 
-def race(race_engine, clock, approver_ids, jobs):
+def race(db_engine, clock, approver_ids, jobs):
     """Run ``jobs`` (pid, trigger, inputs, expected_version) at once, one approver each.
 
     Returns one outcome or exception per job, in the order given.
@@ -60,7 +47,7 @@ def race(race_engine, clock, approver_ids, jobs):
 
     def act(i: int):
         pid, trigger, given, expected = jobs[i]
-        with new_session(race_engine) as s:
+        with new_session(db_engine) as s:
             actor = load_actor(s, approver_ids[i])
             s.commit()
             barrier.wait()
@@ -82,7 +69,7 @@ def count(s, model, *where) -> int:
 
 
 @pytest.mark.parametrize("with_version", [True, False], ids=["expected_version", "no_expected_version"])
-def test_concurrent_adopt_and_reject_only_one_decides(city, race_engine, clock, with_version):
+def test_concurrent_adopt_and_reject_only_one_decides(city, db_engine, clock, with_version):
     s = city.s
     pid = city.new_proposal()
     city.to_awaiting_decision(pid)
@@ -95,7 +82,7 @@ def test_concurrent_adopt_and_reject_only_one_decides(city, race_engine, clock, 
     jobs = [(pid, "adopt" if i % 2 == 0 else "reject", {"reasons": f"決裁者{i}の理由"},
              seen if with_version else None)
             for i in range(THREADS)]
-    results = race(race_engine, clock, city.approver_ids, jobs)
+    results = race(db_engine, clock, city.approver_ids, jobs)
 
     winners = [r for r in results if not isinstance(r, Exception)]
     losers = [r for r in results if isinstance(r, Exception)]
@@ -133,14 +120,14 @@ def test_concurrent_adopt_and_reject_only_one_decides(city, race_engine, clock, 
     assert city.do(other, "adopt", "approver", reasons="理由").facts["document_number"] == "市市協第2号"
 
 
-def test_concurrent_decisions_on_different_cases_get_distinct_numbers(city, race_engine, clock):
+def test_concurrent_decisions_on_different_cases_get_distinct_numbers(city, db_engine, clock):
     s = city.s
     pids = [city.new_proposal(title=f"提案{i}") for i in range(THREADS)]
     for pid in pids:
         city.to_awaiting_decision(pid)
     jobs = [(pid, "adopt" if i % 2 == 0 else "reject", {"reasons": f"理由{i}"}, None)
             for i, pid in enumerate(pids)]
-    results = race(race_engine, clock, city.approver_ids, jobs)
+    results = race(db_engine, clock, city.approver_ids, jobs)
     errors = [r for r in results if isinstance(r, Exception)]
     assert errors == []
     numbers = sorted((r.facts["document_number"] for r in results), key=lambda n: int(n[4:-1]))

@@ -17,7 +17,7 @@ from sqlmodel import Session
 from config import Settings
 from workflow import directory, engine, proposals
 from workflow.actors import Actor, load_actor
-from workflow.clock import JST, MovableClock
+from workflow.calendar.clock import JST, MovableClock
 
 # The same content and inputs as tests/support.py.
 COMPLETE = dict(title="川辺の清掃", purpose="川辺を守る", content="月1回の清掃", field=2, proposed_roles="団体：清掃／市：広報")

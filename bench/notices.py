@@ -32,8 +32,8 @@ from bench.lifecycles import postgres_target, sqlite_target
 from config import Settings
 from db.models import Notice
 from db.session import new_session
-from workflow.clock import JST, MovableClock
-from workflow.notices import encode
+from workflow.calendar.clock import JST, MovableClock
+from workflow.engine.outbox import encode
 
 REDIS = os.environ.get("KYODO_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 

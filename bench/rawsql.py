@@ -38,9 +38,9 @@ from sqlalchemy import Engine, text
 from bench.city import COMPLETE, COMPLETION_REPORT, EVAL, OPINION, REASONS, SCORES, TERMS, City
 from config import Settings
 from states import get_lifecycle
-from workflow.calendar import add_business_days, fiscal_year
-from workflow.clock import MovableClock, japan_today
-from workflow.deadlines import days_for
+from workflow.calendar.japan import add_business_days, fiscal_year
+from workflow.calendar.clock import MovableClock, japan_today
+from workflow.engine.deadlines import days_for
 
 LIFECYCLE = "citizen_proposal"
 
@@ -325,7 +325,7 @@ class RawLifecycle:
                                  submitted_at=self.now)
             self._deadlines(conn, pid, open_=("decision", "receipt"))
             self._notices(conn, "submit", row, version, row.department_id, lambda kind, role: {
-                "submitted_on": self.today, "expected_decision_on": self.due["decision"]})
+                "submitted_on": self.today, "due_on": self.due["decision"]})
 
     def start_review(self, pid: int) -> None:
         dept, reviewers = self.city.dept, [self.ids["reviewer1"], self.ids["reviewer2"]]

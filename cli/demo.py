@@ -23,8 +23,8 @@ from db.session import get_engine, new_session
 from states import get_lifecycle
 from workflow import directory, engine, proposals
 from workflow.actors import Actor, load_actor
-from workflow.calendar import add_business_days, era_date
-from workflow.clock import JST, MovableClock, japan_today
+from workflow.calendar.japan import add_business_days, era_date
+from workflow.calendar.clock import JST, MovableClock, japan_today
 
 LC = get_lifecycle("citizen_proposal")
 EVAL = dict(evaluation_results="計画した活動をすべて実施し、参加者は目標を上回った。",

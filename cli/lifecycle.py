@@ -8,21 +8,17 @@ from cli.errors import fail
 from cli.output import console
 from states import LIFECYCLES
 from states.validate import problems
-from workflow.conditions import PREDICATES
-from workflow.effects import EFFECTS
-from workflow.machine import machine_for, mermaid
+from workflow.engine.machine import machine_for, mermaid
+from workflow.rules import catalogue
 
 app = typer.Typer(help="ライフサイクル定義 / the lifecycle definitions", no_args_is_help=True)
 
 
 def engine_problems(name: str) -> list[str]:
     """What the definition names that the engine cannot carry out."""
-    lc = LIFECYCLES[name]
-    found = [f"condition {c.name!r} has no predicate in workflow/conditions.py"
-             for c in lc.conditions if c.name not in PREDICATES]
-    known = {t.trigger for other in LIFECYCLES.values() for t in other.transitions}
-    found += [f"effect for unknown trigger {t!r} in workflow/effects.py" for t in EFFECTS if t not in known]
-    machine_for(name)  # building the machine fails loudly on a graph it cannot hold
+    found = catalogue.problems(LIFECYCLES[name])
+    if not found:
+        machine_for(name)  # building the machine fails loudly on a graph it cannot hold
     return found
 
 

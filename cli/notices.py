@@ -11,7 +11,7 @@ from cli.output import console, jtime
 from config import get_settings
 from db.session import new_session
 from notifications import outbox
-from workflow.clock import SystemClock
+from workflow.calendar.clock import SystemClock
 
 app = typer.Typer(help="通知 / notices", no_args_is_help=True)
 

@@ -7,8 +7,8 @@ from datetime import date, datetime
 from rich.console import Console
 
 from states import Lifecycle
-from workflow.calendar import era_date
-from workflow.clock import to_japan
+from workflow.calendar.japan import era_date
+from workflow.calendar.clock import to_japan
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)

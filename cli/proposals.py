@@ -11,7 +11,8 @@ from cli.output import console, jdate, jtime, state_label, trigger_label
 from db.session import new_session
 from states import get_lifecycle
 from states.vocabulary import FIELDS
-from workflow import engine, queries
+from workflow import engine
+from workflow.queries import cases as queries
 from workflow.actors import load_actor_by_login
 from workflow.proposals import revisions
 

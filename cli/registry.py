@@ -22,8 +22,8 @@ from cli.errors import fail, friendly
 from cli.output import console, err_console
 from cli.report_formats import RENDERERS
 from db.session import new_session
-from workflow.annual_report import build_report
-from workflow.project_registry import COLUMNS, RegistryFileError, export_file, import_file
+from workflow.registry.annual_report import build_report
+from workflow.registry.projects import COLUMNS, RegistryFileError, export_file, import_file
 
 # From this many rows on, an import shows its progress.
 LARGE_IMPORT_ROWS = 200

@@ -45,7 +45,7 @@ class NoticeDelivery:
 
     def _tick(self) -> None:
         from notifications.tasks import relay, scan_reminders, send_digests
-        from workflow.clock import JST
+        from workflow.calendar.clock import JST
 
         next_relay = next_scan = 0.0
         last_digest = None
@@ -115,7 +115,7 @@ DEPARTMENT_OF = {2: "env", 5: "kohoku", 8: "bousai", 10: "keizai"}
 
 def _open_cases(d, real_now: datetime) -> list[int]:
     from workflow import engine, proposals
-    from workflow.clock import MovableClock
+    from workflow.calendar.clock import MovableClock
 
     ids = []
     for who, org, title, field, days_ago, target in OPEN_CASES:
@@ -165,7 +165,7 @@ def _demo(password: str) -> None:
     from db.models import User
     from db.session import get_engine, new_session
     from web.security import hash_password
-    from workflow.clock import JST, MovableClock, SystemClock
+    from workflow.calendar.clock import JST, MovableClock, SystemClock
 
     upgrade(get_engine())
     with new_session() as s:

@@ -22,7 +22,7 @@ from db.session import begin_write
 from notifications.messages import build_message, message_id_for
 from notifications.render import render
 from notifications.transports import DeliveryError, Transport
-from workflow.notices import decode
+from workflow.engine.outbox import decode
 
 CANCELLED = "cancelled"
 

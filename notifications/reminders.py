@@ -21,10 +21,10 @@ from db.models import Deadline, Notice, Proposal, ReviewAssignment, Review, User
 from db.session import begin_write
 from states import DeadlinePolicy, get_lifecycle
 from states.roles import ROLES
-from workflow.calendar import add_business_days, business_days_between
-from workflow.clock import Clock, japan_today
-from workflow.notices import common_context, enqueue
-from workflow.recipients import Recipient, resolve
+from workflow.calendar.japan import add_business_days, business_days_between
+from workflow.calendar.clock import Clock, japan_today
+from workflow.engine.outbox import common_context, enqueue
+from workflow.engine.recipients import Recipient, resolve
 
 # Deadlines further away than this cannot have a reminder step today.
 HORIZON_DAYS = 60

@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 from states.common import CONTRACT_FORM_LABELS
 from states.notices import NOTICE_KINDS
 from states.vocabulary import LANGUAGES
-from workflow.calendar import era_date, era_year, english_date, english_fiscal_year
+from workflow.calendar.japan import era_date, era_year, english_date, english_fiscal_year
 
 # Every kind declared in states/; each has .subject.txt, .txt and .html per language.
 KINDS = tuple(NOTICE_KINDS)

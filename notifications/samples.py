@@ -56,7 +56,7 @@ def sample_context(kind: str, language: str = "ja") -> dict:
 _SPECIFIC = {
     "receipt": lambda city: {
         "submitted_on": date(2021, 7, 30),
-        "expected_decision_on": date(2021, 9, 17),
+        "due_on": date(2021, 9, 17),
     },
     "revision_requested": lambda city: {
         "revision_request": "1. 実施区域（中区・西区）ごとの開催回数を記載してください。\n"

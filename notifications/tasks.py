@@ -14,7 +14,7 @@ from config import get_settings
 from db.session import new_session
 from notifications import outbox, reminders
 from notifications.transports import transport_from_settings
-from workflow.clock import Clock, MovableClock, SystemClock
+from workflow.calendar.clock import Clock, MovableClock, SystemClock
 
 
 def _clock(now: str | None) -> Clock:

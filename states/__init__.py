@@ -8,6 +8,7 @@ from states.model import (  # noqa: F401
     Condition,
     DeadlinePolicy,
     InputSpec,
+    Notify,
     Lifecycle,
     State,
     Transition,

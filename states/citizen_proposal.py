@@ -16,8 +16,8 @@ Deadline defaults (business days) are the city's service standard and are overri
 
 from __future__ import annotations
 
-from states.common import CONDITIONS, DEADLINES, INPUTS, REVIEW_CRITERIA
-from states.model import DeadlinePolicy, Lifecycle, State, Transition
+from states.common import CONDITIONS, DEADLINES, INPUTS, REVIEW_CRITERIA, content_edits
+from states.model import DeadlinePolicy, Lifecycle, Notify, State, Transition
 from states.roles import ROLES
 from states.stages import (
     ENTRY_STATE,
@@ -30,7 +30,7 @@ BEFORE_DECISION = ("submitted", "under_review", "in_coordination", "revision_req
 
 STATES = (
     State("draft", "下書き", "Draft",
-          "提案団体が提案書を作成しています。", "The group is writing its proposal."),
+          "提案団体が提案書を作成しています。", "The group is writing its proposal.", editable_by=("proposer",)),
     State("submitted", "受付", "Submitted",
           "提案を受け付けました。事務局が審査員と所管課を決めます。",
           "The proposal was received; the secretariat assigns reviewers and the department.",
@@ -45,7 +45,7 @@ STATES = (
           waits_on=("department",), deadline="coordination"),
     State("revision_requested", "修正依頼中", "Revision requested",
           "提案団体に提案書の修正をお願いしています。", "The group is asked to revise its proposal.",
-          waits_on=("proposer",), deadline="revision"),
+          waits_on=("proposer",), deadline="revision", editable_by=("proposer",)),
     State("awaiting_decision", "決裁待ち", "Awaiting decision",
           "採用の可否を決定します（理由を付して通知します）。",
           "The city decides whether to adopt it, with written reasons.",
@@ -79,43 +79,58 @@ PROPOSAL_DEADLINES = DEADLINES + (
 _p = ("proposer",)
 _dept = ("department",)
 
+_decision = (Notify("decision", "proposer"), Notify("decision", "department"))
+
 TRANSITIONS = (
     Transition("submit", ("draft",), "submitted", _p, "提案する", "Submit the proposal", "第10条第1項",
                conditions=("proposal_complete",), opens=("decision",),
-               notify=(("receipt", "proposer"),)),
+               notify=(Notify("receipt", "proposer", "decision"),), effect="mark_submitted"),
     Transition("start_review", ("submitted",), "under_review", ("secretariat",),
                "審査を開始する（審査員・所管課の決定）", "Start the review (assign reviewers and department)",
                "第10条第2項", inputs=("reviewer_ids", "department_id"),
-               notify=(("review_assigned", "reviewer"),)),
+               notify=(Notify("review_assigned", "reviewer", "review"),), effect="assign_reviewers"),
     Transition("submit_review", ("under_review",), "under_review", ("reviewer",), "審査結果を登録する",
                "Submit a review", "第9条第2項", inputs=REVIEW_CRITERIA + ("review_comment",),
-               conditions=("reviewer_has_not_reviewed",)),
+               conditions=("reviewer_has_not_reviewed",), effect="record_review", page="review", then="queue"),
     Transition("finish_review", ("under_review",), "in_coordination", ("secretariat",),
                "審査を終え所管課調整に進める", "Close the review and start coordination", "第10条第2項",
                conditions=("reviews_complete", "department_assigned")),
     Transition("log_coordination", ("in_coordination",), "in_coordination", _dept + ("secretariat",),
-               "調整の記録を残す", "Record a coordination note", inputs=("note",)),
+               "調整の記録を残す", "Record a coordination note", inputs=("note",), effect="record_note",
+               note=("coordination", "note")),
     Transition("request_revision", ("in_coordination",), "revision_requested", _dept + ("secretariat",),
                "修正を依頼する", "Request a revision", inputs=("revision_request",),
-               notify=(("revision_requested", "proposer"),)),
+               notify=(Notify("revision_requested", "proposer", "revision"),), effect="record_note",
+               note=("revision_request", "revision_request")),
     Transition("resubmit", ("revision_requested",), "in_coordination", _p, "修正した提案を再提出する",
                "Resubmit the revised proposal", "第10条第1項", optional_inputs=("revision_note",),
-               conditions=("proposal_complete", "revised_since_request")),
+               conditions=("proposal_complete", "revised_since_request"), effect="record_note",
+               note=("resubmission", "revision_note")),
     Transition("refer_for_decision", ("in_coordination",), "awaiting_decision", _dept,
                "決裁に回す", "Refer for decision", inputs=("department_opinion",),
-               conditions=("reviews_complete",)),
+               conditions=("reviews_complete",), effect="record_note",
+               note=("department_opinion", "department_opinion")),
     Transition("return_to_coordination", ("awaiting_decision",), "in_coordination", ("approver",),
-               "所管課調整に差し戻す", "Return to coordination", inputs=("note",)),
+               "所管課調整に差し戻す", "Return to coordination", inputs=("note",), effect="record_note",
+               note=("returned_by_approver", "note"), page="decision"),
     Transition("adopt", ("awaiting_decision",), ENTRY_STATE, ("approver",), "採用を決定する",
                "Adopt", "第10条第2項", inputs=("reasons",), conditions=("reviews_complete",),
-               closes=("decision",), notify=(("decision", "proposer"), ("decision", "department"))),
+               closes=("decision",), notify=_decision, effect="record_decision", outcome="adopted",
+               page="decision"),
     Transition("reject", ("awaiting_decision",), "not_adopted", ("approver",), "不採用を決定する",
                "Do not adopt", "第10条第2項", inputs=("reasons",), conditions=("reviews_complete",),
-               closes=("decision",), notify=(("decision", "proposer"), ("decision", "department"))),
+               closes=("decision",), notify=_decision, effect="record_decision", outcome="not_adopted",
+               page="decision", confirm=True),
     Transition("withdraw", ("draft",) + BEFORE_DECISION, "withdrawn", _p, "提案を取り下げる",
-               "Withdraw the proposal", optional_inputs=("withdrawal_reason",), closes=("decision",)),
+               "Withdraw the proposal", optional_inputs=("withdrawal_reason",), closes=("decision",),
+               effect="record_note", note=("withdrawal", "withdrawal_reason"), confirm=True),
+    *content_edits(STATES),
     *IMPLEMENTATION_TRANSITIONS,
 )
+
+CREATION = Transition("create", (), "draft", _p, "提案書を作成する", "Create a proposal", "第10条第1項",
+                      inputs=("organisation_id",), optional_inputs=("content",), effect="create_case",
+                      page="editor")
 
 CITIZEN_PROPOSAL = Lifecycle(
     name="citizen_proposal",
@@ -128,4 +143,5 @@ CITIZEN_PROPOSAL = Lifecycle(
     inputs=INPUTS,
     conditions=CONDITIONS,
     roles=tuple(ROLES),
+    creation=CREATION,
 )

@@ -23,8 +23,9 @@ from states.common import (
     DEADLINES,
     INPUTS,
     REVIEW_CRITERIA,
+    content_edits,
 )
-from states.model import DeadlinePolicy, Lifecycle, State, Transition
+from states.model import DeadlinePolicy, Lifecycle, Notify, State, Transition
 from states.roles import ROLES
 from states.stages import (
     ENTRY_STATE,
@@ -38,26 +39,28 @@ BEFORE_SELECTION = ("open", "reviewing", "awaiting_selection")
 STATES = (
     State("draft", "公募準備中", "Draft call",
           "所管課が公募の内容・選定基準・応募締切日を準備しています。",
-          "The department prepares the call: its content, selection criteria and closing date."),
+          "The department prepares the call: its content, selection criteria and closing date.",
+          editable_by=("department",)),
     State("open", "公募中", "Open for applications",
           "応募締切日まで、団体からの応募を受け付けています。",
           "Organisations may apply until the closing date.",
           waits_on=("department",), deadline="applications",
-          public_label_ja="公募中", public_label_en="Open for applications"),
+          public_label_ja="公募中", public_label_en="Open for applications", public_view="call",
+          tags=frozenset({"accepting_applications"})),
     State("reviewing", "選定審査中", "Selection review",
           "審査員がすべての応募を技術・専門性・サービスの質・遂行能力で審査しています。",
           "Reviewers score every application on technique, expertise, quality of service and capability.",
           waits_on=("reviewer",), deadline="call_review",
-          public_label_ja="選定中", public_label_en="Selecting a partner"),
+          public_label_ja="選定中", public_label_en="Selecting a partner", public_view="call"),
     State("awaiting_selection", "決裁待ち（選定）", "Awaiting selection",
           "審査結果にもとづき、理由を付して協働の相手方を選定します。",
           "The approver selects the partner from the reviewed applications, with written reasons.",
           waits_on=("approver",), deadline="selection_pending",
-          public_label_ja="選定中", public_label_en="Selecting a partner"),
+          public_label_ja="選定中", public_label_en="Selecting a partner", public_view="call"),
     State("call_cancelled", "公募中止（選定なし）", "Cancelled (no partner selected)",
           "適当な応募がなく、協働の相手方を選定せずに公募を終了しました。理由は通知のとおりです。",
           "No suitable applicant: the call ended without a partner; the reasons were notified.",
-          final=True, public_label_ja="選定なし", public_label_en="No partner selected"),
+          final=True, public_label_ja="選定なし", public_label_en="No partner selected", public_view="call"),
     *IMPLEMENTATION_STATES,
 )
 
@@ -79,43 +82,53 @@ CALL_DEADLINES = DEADLINES + (
 _p = ("proposer",)
 _dept = ("department",)
 
+_told = (Notify("call_selected", "proposer"), Notify("call_selected", "department"),
+         Notify("call_not_selected", "unselected_applicants"))
+
 TRANSITIONS = (
     Transition("open_call", ("draft",), "open", _dept, "公募を開始する", "Open the call for partners",
-               "第9条第1項", optional_inputs=("closing_on",), conditions=("call_ready",)),
+               "第9条第1項", optional_inputs=("closing_on",), conditions=("call_ready",), effect="open_call"),
     # Any group may apply, for one of its own organisations (the organisation is an input;
     # the engine refuses a person who is not its member).
     Transition("submit_application", ("open",), "open", _p, "応募する", "Apply to the call", "第9条第1項",
                inputs=("organisation_id", "application_summary"), optional_inputs=("proposed_amount_yen",),
-               conditions=("call_accepting", "organisation_has_not_applied")),
+               conditions=("call_accepting", "organisation_has_not_applied"), effect="record_application"),
     *(
         Transition("withdraw_application", (state,), state, _p, "応募を取り下げる", "Withdraw an application",
                    inputs=("application_id",), optional_inputs=("withdrawal_reason",),
-                   conditions=("application_active",))
+                   conditions=("application_active",), effect="withdraw_application", confirm=True)
         for state in BEFORE_SELECTION
     ),
     Transition("close_applications", ("open",), "reviewing", _dept + ("secretariat",),
                "応募を締め切り選定審査を始める（審査員の決定）", "Close applications and start the review (assign reviewers)",
                "第9条第2項", inputs=("reviewer_ids",), conditions=("closing_date_passed", "has_applications"),
-               notify=(("call_review_assigned", "reviewer"),)),
+               notify=(Notify("call_review_assigned", "reviewer", "call_review"),), effect="assign_reviewers"),
     Transition("review_application", ("reviewing",), "reviewing", ("reviewer",), "応募を審査する",
                "Review an application", "第9条第2項",
                inputs=("application_id",) + REVIEW_CRITERIA + ("review_comment",),
-               conditions=("application_reviewable",)),
+               conditions=("application_reviewable",), effect="record_review", page="review"),
     Transition("refer_for_selection", ("reviewing",), "awaiting_selection", _dept,
                "選定の決裁に回す", "Refer for selection", "第9条第2項", inputs=("department_opinion",),
-               conditions=("has_applications", "applications_reviewed")),
+               conditions=("has_applications", "applications_reviewed"), effect="record_note",
+               note=("department_opinion", "department_opinion")),
     Transition("select", ("awaiting_selection",), ENTRY_STATE, ("approver",), "協働の相手方を選定する",
                "Select the partner", "第9条第1項", inputs=("selected_application_id", "reasons"),
                conditions=("applications_reviewed", "application_selectable"),
-               notify=(("call_selected", "proposer"), ("call_selected", "department"),
-                       ("call_not_selected", "unselected_applicants"))),
+               notify=_told, effect="record_decision", outcome="adopted", page="decision"),
     Transition("cancel_call", ("draft",), "call_cancelled", _dept + ("approver",), "公募を中止する",
-               "Cancel the call", inputs=("reasons",)),
+               "Cancel the call", inputs=("reasons",), effect="record_note", note=("call_cancelled", "reasons"),
+               confirm=True),
     Transition("cancel_call", BEFORE_SELECTION, "call_cancelled", ("approver",),
                "選定せずに公募を終了する", "End the call without selecting a partner", "第9条第1項",
-               inputs=("reasons",), notify=(("call_not_selected", "unselected_applicants"),)),
+               inputs=("reasons",), notify=(Notify("call_not_selected", "unselected_applicants"),),
+               effect="record_decision", outcome="not_adopted", page="decision", confirm=True),
+    *content_edits(STATES),
     *IMPLEMENTATION_TRANSITIONS,
 )
+
+CREATION = Transition("create", (), "draft", _dept, "公募を作成する", "Create a call for partners", "第9条第1項",
+                      inputs=("content", "selection_criteria", "closing_on"), effect="create_case",
+                      page="editor")
 
 CITY_CALL = Lifecycle(
     name="city_call",
@@ -128,4 +141,5 @@ CITY_CALL = Lifecycle(
     inputs=INPUTS + CALL_INPUTS,
     conditions=CONDITIONS + CALL_CONDITIONS,
     roles=tuple(ROLES),
+    creation=CREATION,
 )

@@ -6,7 +6,7 @@ contract, implementation and evaluation stages, so their vocabulary is declared 
 
 from __future__ import annotations
 
-from states.model import Condition, DeadlinePolicy, InputSpec
+from states.model import Condition, DeadlinePolicy, InputSpec, State, Transition
 
 CONTRACT_FORMS = ("entrustment", "subsidy", "contribution")
 CONTRACT_FORM_LABELS = {
@@ -76,30 +76,46 @@ INPUTS: tuple[InputSpec, ...] = (
     InputSpec("role_sharing_assessment", "役割分担についての評価", "Assessment of the role sharing"),
     InputSpec("evaluation_comments", "その他の評価・意見", "Other comments"),
     InputSpec("collaboration_effect", "協働で事業を行った効果", "Effect of collaborating"),
+    # The case's own content (title, purpose, content …), checked as a whole by the
+    # content rules; given when a case is created and with every saved revision.
+    InputSpec("content", "提案書の内容", "Content of the proposal", "content"),
+    InputSpec("organisation_id", "団体", "Organisation", "id"),
+    InputSpec("file", "添付ファイル", "Attached file", "upload"),
+    InputSpec("attachment_id", "添付ファイル", "Attachment", "id"),
 )
 
 CONDITIONS: tuple[Condition, ...] = (
     Condition("proposal_complete", "提案書の必須項目（事業名・目的・内容・分野・役割分担）がすべて記入されていること",
-              "every required field of the proposal (title, purpose, content, field, proposed roles) is filled in", "第10条第1項"),
+              "every required field of the proposal (title, purpose, content, field, proposed roles) is filled in", "第10条第1項",
+              unmet_ja="提案書の必須項目（事業名・目的・内容・分野・役割分担）に未記入のものがあります。",
+              unmet_en="Some required fields of the proposal (title, purpose, content, field, roles) are empty."),
     Condition("revised_since_request", "修正依頼の後に提案書が修正されていること",
-              "the proposal has been revised since the revision was requested"),
+              "the proposal has been revised since the revision was requested",
+              unmet_ja="修正依頼の後、提案書がまだ修正されていません。",
+              unmet_en="The proposal has not been revised since the revision was requested."),
     Condition("reviewer_has_not_reviewed", "この審査員がまだ審査していないこと",
-              "this reviewer has not yet reviewed this proposal"),
+              "this reviewer has not yet reviewed this proposal",
+              unmet_ja="この提案の審査結果は登録済みです。", unmet_en="You have already reviewed this proposal."),
     Condition("reviews_complete", "必要な数の審査が完了していること",
-              "the required number of reviews are in", "第10条第2項"),
-    Condition("department_assigned", "所管課が決まっていること", "a department in charge is assigned"),
+              "the required number of reviews are in", "第10条第2項",
+              unmet_ja="審査結果が{required_reviews}件そろっていません。",
+              unmet_en="The {required_reviews} required reviews are not all in yet."),
+    Condition("department_assigned", "所管課が決まっていること", "a department in charge is assigned",
+              unmet_ja="所管課がまだ決まっていません。", unmet_en="No department in charge is assigned yet."),
     Condition("contract_terms_valid", "契約期間・金額・相手方が正しいこと（終了日が開始日以降、金額が0円以上、相手方が登録団体）",
-              "the period, amount and partners are valid (end not before start, amount not negative, partners registered)", "第12条第2項"),
+              "the period, amount and partners are valid (end not before start, amount not negative, partners registered)", "第12条第2項",
+              on_inputs=True),
     Condition("amendment_changes_something", "変更後の期間・金額・条項のいずれかが示されていること",
-              "the amendment changes the period, the amount or the terms"),
+              "the amendment changes the period, the amount or the terms", on_inputs=True),
     Condition("own_project_open", "届出済みでまだ終了していない自主事業であること",
-              "the own project was notified and has not ended yet", "第11条第2項"),
+              "the own project was notified and has not ended yet", "第11条第2項", on_inputs=True),
     Condition("fiscal_year_completed", "その年度が終了しており、事業期間中の年度で、まだ評価を始めていないこと",
-              "the fiscal year has ended, falls within the project, and its evaluation has not been opened yet", "第15条第1項"),
+              "the fiscal year has ended, falls within the project, and its evaluation has not been opened yet", "第15条第1項",
+              on_inputs=True),
     Condition("evaluation_open", "評価の対象年度が開始済みで、まだ公表されていないこと",
-              "the evaluation for that fiscal year is open and not yet published", "第15条第1項"),
+              "the evaluation for that fiscal year is open and not yet published", "第15条第1項", on_inputs=True),
     Condition("both_sides_evaluated", "市と相手方の双方の評価がそろっていること",
-              "both the city and the partner have submitted their evaluation", "第15条第2項"),
+              "both the city and the partner have submitted their evaluation", "第15条第2項", on_inputs=True),
 )
 
 DEADLINES: tuple[DeadlinePolicy, ...] = (
@@ -122,7 +138,9 @@ DEADLINES: tuple[DeadlinePolicy, ...] = (
 CALL_INPUTS: tuple[InputSpec, ...] = (
     InputSpec("closing_on", "応募締切日", "Closing date for applications", "date",
               help_ja="この日まで応募を受け付けます", help_en="applications are accepted up to and including this day"),
-    InputSpec("organisation_id", "応募する団体", "Applying organisation", "id"),
+    InputSpec("selection_criteria", "選定基準", "Selection criteria",
+              help_ja="第9条第2項の基準（技術・専門性・サービスの質・遂行能力）に加えて重視する点",
+              help_en="what the call weighs besides the Article 9(2) criteria"),
     InputSpec("application_summary", "応募内容（提案の概要）", "Application (summary of the proposal)"),
     InputSpec("proposed_amount_yen", "提案金額（円）", "Proposed amount (yen)", "int"),
     InputSpec("application_id", "応募", "Application", "id"),
@@ -132,19 +150,50 @@ CALL_INPUTS: tuple[InputSpec, ...] = (
 CALL_CONDITIONS: tuple[Condition, ...] = (
     Condition("call_ready", "公募の必須項目（事業名・目的・内容・分野・選定基準）がそろい、応募締切日が今日より後であること",
               "the call states its title, purpose, content, field and selection criteria, and closes after today",
-              "第9条第1項"),
-    Condition("call_accepting", "応募締切日を過ぎていないこと", "the closing date has not passed", "第9条第1項"),
+              "第9条第1項", on_inputs=True),
+    Condition("call_accepting", "応募締切日を過ぎていないこと", "the closing date has not passed", "第9条第1項",
+              unmet_ja="応募締切日を過ぎたため、応募を受け付けていません。",
+              unmet_en="The closing date has passed; applications are no longer accepted."),
     Condition("organisation_has_not_applied", "この団体がまだこの公募に応募していないこと",
-              "this organisation has not applied to this call yet"),
-    Condition("closing_date_passed", "応募締切日を過ぎていること", "the closing date has passed", "第9条第1項"),
+              "this organisation has not applied to this call yet", on_inputs=True),
+    Condition("closing_date_passed", "応募締切日を過ぎていること", "the closing date has passed", "第9条第1項",
+              unmet_ja="応募締切日を過ぎるまで、応募を締め切ることはできません。",
+              unmet_en="Applications can be closed only after the closing date."),
     Condition("has_applications", "取り下げられていない応募が1件以上あること",
-              "at least one application that has not been withdrawn"),
+              "at least one application that has not been withdrawn",
+              unmet_ja="取り下げられていない応募がありません。", unmet_en="There is no application that was not withdrawn."),
     Condition("application_active", "この公募への応募で、取り下げられていないこと",
-              "the application belongs to this call and has not been withdrawn"),
+              "the application belongs to this call and has not been withdrawn", on_inputs=True),
     Condition("application_reviewable", "取り下げられていない応募で、この審査員がまだ審査していないこと",
-              "the application is active and this reviewer has not reviewed it yet", "第9条第2項"),
+              "the application is active and this reviewer has not reviewed it yet", "第9条第2項", on_inputs=True),
     Condition("applications_reviewed", "取り下げられていないすべての応募について、必要な数の審査がそろっていること",
-              "every application not withdrawn has the required number of reviews", "第9条第2項"),
+              "every application not withdrawn has the required number of reviews", "第9条第2項",
+              unmet_ja="審査結果が{required_reviews}件そろっていない応募があります。",
+              unmet_en="Some applications do not have their {required_reviews} reviews yet."),
     Condition("application_selectable", "選定する応募がこの公募への応募で、取り下げられていないこと",
-              "the selected application belongs to this call and has not been withdrawn", "第9条第1項"),
+              "the selected application belongs to this call and has not been withdrawn", "第9条第1項",
+              on_inputs=True),
 )
+
+
+def content_edits(states: tuple[State, ...]) -> tuple[Transition, ...]:
+    """Saving a revision and adding or removing attachments, in every state someone may edit.
+
+    Declared per state (a loop each) from ``State.editable_by``, so the states a group may
+    still change are written once, on the states themselves.
+    """
+    out: list[Transition] = []
+    for st in states:
+        if not st.editable_by:
+            continue
+        out += [
+            Transition("save_revision", (st.name,), st.name, st.editable_by, "提案書を修正する", "Save a revision",
+                       inputs=("content",), optional_inputs=("revision_note",), effect="save_revision",
+                       page="editor"),
+            Transition("add_attachment", (st.name,), st.name, st.editable_by, "ファイルを添付する",
+                       "Attach a file", inputs=("file",), effect="add_attachment", page="attachments"),
+            Transition("remove_attachment", (st.name,), st.name, st.editable_by, "添付ファイルを削除する",
+                       "Remove an attachment", inputs=("attachment_id",), effect="remove_attachment",
+                       page="attachments", confirm=True),
+        ]
+    return tuple(out)

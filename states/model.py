@@ -7,9 +7,18 @@ by accident at run time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
-InputKind = Literal["text", "int", "date", "score", "ids", "id", "choice", "fiscal_year", "partners"]
+InputKind = Literal["text", "line", "int", "date", "score", "ids", "id", "choice", "fiscal_year", "partners",
+                    "content", "upload"]
+
+# Where a transition is offered to people: a form on the case page, on one of the case's
+# task pages (the reviewer's sheet, the approver's decision, the contract), in the
+# proposal editor, in the attachments section, or nowhere (done by the system's jobs).
+PAGES = ("case", "review", "decision", "contract", "editor", "attachments", "system")
+# What the public sees of a case in a public state: the call itself while it seeks
+# partners (Art. 9), or the project report in its five parts (公表).
+PUBLIC_VIEWS = ("call", "project")
 
 
 @dataclass(frozen=True)
@@ -33,6 +42,12 @@ class Condition:
     label_ja: str
     label_en: str
     article: str = ""
+    # True when the rule reads what the person gives with the trigger: it can only be
+    # answered when the form is sent. Other rules are answered before a form is offered.
+    on_inputs: bool = False
+    # What a page says while the rule does not hold (「審査結果が2件そろっていません」).
+    unmet_ja: str = ""
+    unmet_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,14 @@ class DeadlinePolicy:
     scope_by: str = ""
 
 
+class Notify(NamedTuple):
+    """One notice a transition sends: its kind, to whom, and the deadline whose due date it states."""
+
+    kind: str
+    to: str
+    due: str = ""
+
+
 @dataclass(frozen=True)
 class State:
     name: str
@@ -76,7 +99,10 @@ class State:
     deadline: str | None = None
     public_label_ja: str | None = None
     public_label_en: str | None = None
+    public_view: str = ""
     tags: frozenset[str] = frozenset()
+    # The roles that may still change the case's content (and its attachments) here.
+    editable_by: tuple[str, ...] = ()
 
     @property
     def is_public(self) -> bool:
@@ -97,8 +123,20 @@ class Transition:
     conditions: tuple[str, ...] = ()
     opens: tuple[str, ...] = ()
     closes: tuple[str, ...] = ()
-    # (notice kind, recipient role) pairs, written to the outbox with the transition.
-    notify: tuple[tuple[str, str], ...] = ()
+    # Notices written to the outbox with the transition.
+    notify: tuple[Notify, ...] = ()
+    # What the transition records besides the state: the name of an effect function
+    # (resolved per lifecycle by ``workflow/rules/catalogue.py``), and its parameters.
+    effect: str = ""
+    # A note the effect keeps: (note kind, the input it is written from).
+    note: tuple[str, str] = ()
+    # The outcome an effect records (a decision "adopted"/"not_adopted", "cancelled" …).
+    outcome: str = ""
+    # Where people are offered it, whether the browser asks them to confirm first
+    # (withdrawals, refusals, cancellations cannot be undone), and where they go after it.
+    page: str = "case"
+    confirm: bool = False
+    then: str = ""
 
     @property
     def is_loop(self) -> bool:
@@ -117,6 +155,9 @@ class Lifecycle:
     inputs: tuple[InputSpec, ...] = ()
     conditions: tuple[Condition, ...] = ()
     roles: tuple[str, ...] = ()
+    # How a case of this lifecycle comes into being: a transition with no source, into
+    # ``initial``, with the roles that may create one and what they give.
+    creation: Transition | None = None
     _index: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -162,3 +203,16 @@ class Lifecycle:
 
     def final_states(self) -> list[str]:
         return [s.name for s in self.states if s.final]
+
+    def public_states(self) -> list[str]:
+        return [s.name for s in self.states if s.is_public]
+
+    def editable_states(self, role: str | None = None) -> list[str]:
+        return [s.name for s in self.states if s.editable_by and (role is None or role in s.editable_by)]
+
+    def trigger_label(self, trigger: str) -> tuple[str, str] | None:
+        """(ja, en) of a trigger, creation included; None for a name this lifecycle does not know."""
+        if self.creation is not None and trigger == self.creation.trigger:
+            return self.creation.label_ja, self.creation.label_en
+        ts = self.transitions_for(trigger)
+        return (ts[0].label_ja, ts[0].label_en) if ts else None

@@ -13,7 +13,7 @@ State names are stable identifiers stored in the database: never rename one.
 from __future__ import annotations
 
 from states.common import CONTRACT_TERMS, EVALUATION_FIELDS, EVALUATION_OPTIONAL
-from states.model import DeadlinePolicy, State, Transition
+from states.model import DeadlinePolicy, Notify, State, Transition
 
 # The state a lifecycle's decision (adopt, select) leads to.
 ENTRY_STATE = "contracting"
@@ -23,19 +23,21 @@ IMPLEMENTATION_STATES = (
           "採用された事業の協働契約（第12条）を準備しています。",
           "The Article 12 collaboration contract is being prepared.",
           waits_on=("department",), deadline="contracting",
-          public_label_ja="採用（契約準備中）", public_label_en="Adopted (contracting)", tags=frozenset({"adopted"})),
+          public_label_ja="採用（契約準備中）", public_label_en="Adopted (contracting)", public_view="project",
+          tags=frozenset({"adopted"})),
     State("in_progress", "事業実施中", "In progress",
           "協働事業を実施しています。", "The collaboration project is running.",
           waits_on=("department", "proposer"), deadline="implementation",
-          public_label_ja="実施中", public_label_en="In progress", tags=frozenset({"adopted"})),
+          public_label_ja="実施中", public_label_en="In progress", public_view="project", tags=frozenset({"adopted"})),
     State("evaluating", "相互評価中", "Mutual evaluation",
           "市と相手方が事業を相互に評価しています（第15条）。",
           "The city and the partner evaluate each other (Article 15).",
           waits_on=("department", "proposer"), deadline="final_evaluation",
-          public_label_ja="評価中", public_label_en="Being evaluated", tags=frozenset({"adopted"})),
+          public_label_ja="評価中", public_label_en="Being evaluated", public_view="project",
+          tags=frozenset({"adopted"})),
     State("closed", "終了（評価公表済）", "Closed (evaluation published)",
           "評価を公表し、事業を終了しました。", "The evaluation is published and the case is closed.",
-          final=True, public_label_ja="評価公表済", public_label_en="Evaluation published",
+          final=True, public_label_ja="評価公表済", public_label_en="Evaluation published", public_view="project",
           tags=frozenset({"adopted"})),
 )
 
@@ -54,54 +56,75 @@ IMPLEMENTATION_DEADLINES = (
 _p = ("proposer",)
 _dept = ("department",)
 
+_to_both = (Notify("evaluation_requested", "proposer", "final_evaluation"),
+            Notify("evaluation_requested", "department", "final_evaluation"))
+
 IMPLEMENTATION_TRANSITIONS = (
     Transition("conclude_contract", ("contracting",), "in_progress", _dept, "協働契約を締結する",
                "Conclude the collaboration contract", "第12条", inputs=CONTRACT_TERMS,
-               conditions=("contract_terms_valid",), notify=(("contract_concluded", "proposer"),)),
+               conditions=("contract_terms_valid",), notify=(Notify("contract_concluded", "proposer"),),
+               effect="record_contract", outcome="concluded", page="contract"),
     Transition("exempt_contract", ("contracting",), "in_progress", _dept,
                "軽易なものとして契約を省略する", "Waive the contract as a minor case", "第12条第1項",
                inputs=("exemption_reason", "period_start", "period_end"),
-               conditions=("contract_terms_valid",), notify=(("contract_concluded", "proposer"),)),
+               conditions=("contract_terms_valid",), notify=(Notify("contract_concluded", "proposer"),),
+               effect="record_contract", outcome="exempt", page="contract"),
     Transition("amend_contract", ("in_progress",), "in_progress", _dept, "契約を変更する",
                "Amend the contract", "第12条", inputs=("amendment_reason",),
                optional_inputs=("new_period_end", "new_amount_yen", "new_terms"),
                conditions=("amendment_changes_something",),
-               closes=("implementation",), opens=("implementation",)),
+               closes=("implementation",), opens=("implementation",), effect="record_amendment", page="contract"),
     Transition("notify_own_project_start", ("in_progress",), "in_progress", _p,
                "自主事業の開始を届け出る", "Notify the start of an own project", "第11条第2項",
                inputs=("own_project_title", "own_project_start"), opens=("own_project_end_notice",),
-               notify=(("own_project_received", "proposer"), ("own_project_received", "department"))),
+               notify=(Notify("own_project_received", "proposer"), Notify("own_project_received", "department")),
+               effect="record_own_project_start"),
     *(
         Transition("notify_own_project_end", (state,), state, _p,
                    "自主事業の終了を届け出る", "Notify the end of an own project", "第11条第2項",
                    inputs=("own_project_id", "own_project_end"), conditions=("own_project_open",),
                    closes=("own_project_end_notice",),
-                   notify=(("own_project_received", "proposer"), ("own_project_received", "department")))
+                   notify=(Notify("own_project_received", "proposer"), Notify("own_project_received", "department")),
+                   effect="record_own_project_end")
         for state in ("in_progress", "evaluating")
     ),
     Transition("report_progress", ("in_progress",), "in_progress", _p + _dept, "進捗を報告する",
-               "Report progress", inputs=("progress_report",)),
+               "Report progress", inputs=("progress_report",), effect="record_note",
+               note=("progress", "progress_report")),
     Transition("open_annual_evaluation", ("in_progress",), "in_progress", ("secretariat",) + _dept,
                "年度評価を開始する", "Open the evaluation of a completed fiscal year", "第15条第1項",
                inputs=("fiscal_year",), conditions=("fiscal_year_completed",), opens=("annual_evaluation",),
-               notify=(("evaluation_requested", "proposer"), ("evaluation_requested", "department"))),
-    Transition("submit_evaluation", ("in_progress",), "in_progress", _p + _dept, "年度評価を提出する",
-               "Submit the annual evaluation", "第15条第1項", inputs=("fiscal_year",) + EVALUATION_FIELDS,
-               optional_inputs=EVALUATION_OPTIONAL, conditions=("evaluation_open",)),
-    Transition("publish_evaluation", ("in_progress",), "in_progress", ("secretariat",),
-               "年度評価を公表する", "Publish the annual evaluation", "第15条第2項", inputs=("fiscal_year",),
-               conditions=("evaluation_open", "both_sides_evaluated"), closes=("annual_evaluation",),
-               notify=(("evaluation_published", "proposer"), ("evaluation_published", "department"))),
+               notify=(Notify("evaluation_requested", "proposer", "annual_evaluation"),
+                       Notify("evaluation_requested", "department", "annual_evaluation")),
+               effect="open_evaluation"),
+    *(
+        Transition("submit_evaluation", (state,), state, _p + _dept, "年度評価を提出する",
+                   "Submit the annual evaluation", "第15条第1項", inputs=("fiscal_year",) + EVALUATION_FIELDS,
+                   optional_inputs=EVALUATION_OPTIONAL, conditions=("evaluation_open",),
+                   effect="record_evaluation")
+        for state in ("in_progress", "evaluating")
+    ),
+    *(
+        Transition("publish_evaluation", (state,), state, ("secretariat",),
+                   "年度評価を公表する", "Publish the annual evaluation", "第15条第2項", inputs=("fiscal_year",),
+                   conditions=("evaluation_open", "both_sides_evaluated"), closes=("annual_evaluation",),
+                   notify=(Notify("evaluation_published", "proposer"), Notify("evaluation_published", "department")),
+                   effect="publish_evaluation")
+        for state in ("in_progress", "evaluating")
+    ),
     Transition("complete", ("in_progress",), "evaluating", _dept, "事業の完了を確認する",
                "Confirm the project is completed", "第15条第1項", inputs=("completion_report",),
-               notify=(("evaluation_requested", "proposer"), ("evaluation_requested", "department"))),
+               notify=_to_both, effect="finish_project", note=("completion", "completion_report")),
     Transition("cancel", ("in_progress",), "evaluating", _dept + ("approver",),
                "事業を中止する", "Cancel the project", "第15条第1項", inputs=("cancel_reason",),
-               notify=(("evaluation_requested", "proposer"), ("evaluation_requested", "department"))),
+               notify=_to_both, effect="finish_project", note=("cancellation", "cancel_reason"),
+               outcome="cancelled", confirm=True),
     Transition("submit_final_evaluation", ("evaluating",), "evaluating", _p + _dept, "相互評価を提出する",
                "Submit the evaluation", "第15条第1項", inputs=EVALUATION_FIELDS,
-               optional_inputs=EVALUATION_OPTIONAL, conditions=("evaluation_open",)),
+               optional_inputs=EVALUATION_OPTIONAL, conditions=("evaluation_open",), effect="record_evaluation"),
     Transition("publish_final_evaluation", ("evaluating",), "closed", ("secretariat",),
                "評価を公表して終了する", "Publish the evaluation and close", "第15条第2項",
-               conditions=("both_sides_evaluated",), notify=(("evaluation_published", "proposer"), ("evaluation_published", "department"))),
+               conditions=("both_sides_evaluated",),
+               notify=(Notify("evaluation_published", "proposer"), Notify("evaluation_published", "department")),
+               effect="publish_evaluation"),
 )

@@ -27,6 +27,14 @@ def problems(lc: Lifecycle) -> list[str]:
         found.append(f"initial state {lc.initial!r} is not declared")
         return found
 
+    if lc.creation is not None:
+        t = lc.creation
+        for i in (*t.inputs, *t.optional_inputs):
+            if i not in lc._index["inputs"]:
+                found.append(f"creation needs undeclared input {i!r}")
+        for r in t.roles:
+            if r not in ROLES:
+                found.append(f"creation allows unknown role {r!r}")
     for t in lc.transitions:
         where = f"transition {t.trigger!r}"
         for s in (*t.sources, t.dest):
@@ -46,7 +54,7 @@ def problems(lc: Lifecycle) -> list[str]:
         for d in (*t.opens, *t.closes):
             if d not in lc._index["deadlines"]:
                 found.append(f"{where} opens or closes undeclared deadline {d!r}")
-        for kind, recipient in t.notify:
+        for kind, recipient, _due in t.notify:
             if kind not in NOTICE_KINDS:
                 found.append(f"{where} sends unknown notice {kind!r}")
             if recipient not in RECIPIENTS:

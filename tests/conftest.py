@@ -18,7 +18,7 @@ from sqlalchemy import text
 from db.migrate import upgrade
 from db.session import make_engine, new_session
 from sqlmodel import SQLModel
-from workflow.clock import JST, MovableClock
+from workflow.calendar.clock import JST, MovableClock
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 POSTGRES_URL = os.environ.get("KYODO_TEST_POSTGRES_URL", "")

@@ -27,7 +27,7 @@ from web.deps import CsrfFailed, Forbidden, LoginRequired, TooLarge
 from web.pages import render
 from web.security import CookieSessionMiddleware, SecurityHeadersMiddleware
 from web.settings import WebSettings, get_web_settings
-from workflow.clock import Clock, SystemClock
+from workflow.calendar.clock import Clock, SystemClock
 from workflow.errors import (
     ConditionNotMet,
     Conflict,

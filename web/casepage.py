@@ -32,10 +32,10 @@ from db.models import (
 )
 from states import get_lifecycle
 from states.notices import NOTICE_KINDS
-from workflow import queries
+from workflow.queries import cases as queries
 from workflow.actors import Actor
-from workflow.clock import Clock, japan_today
-from workflow.notices import decode
+from workflow.calendar.clock import Clock, japan_today
+from workflow.engine.outbox import decode
 from workflow.proposals import EDITABLE_STATES, revisions
 from web.forms import FORM_PAGES, build_forms
 

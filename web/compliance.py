@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from db.models import Contract, Deadline, Department, EvaluationPeriod, Proposal
 from states import DeadlinePolicy, get_lifecycle
-from workflow.calendar import business_days_between, fiscal_year, fiscal_year_end
+from workflow.calendar.japan import business_days_between, fiscal_year, fiscal_year_end
 
 
 @dataclass(frozen=True)

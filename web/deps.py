@@ -1,7 +1,7 @@
 """What handlers declare they need: a database session, the clock, the user, a role.
 
 Authorization lives here, once: ``require_role`` for pages of a role, ``visible_proposal``
-for every read of a case (``workflow.authorization.can_see``); writes are checked again by
+for every read of a case (``workflow.engine.authorization.can_see``); writes are checked again by
 the engine itself. Handlers stay thin.
 """
 
@@ -16,8 +16,8 @@ from sqlmodel import Session
 from db.models import User
 from db.session import new_session
 from workflow.actors import Actor, load_actor
-from workflow.authorization import can_see
-from workflow.clock import Clock
+from workflow.engine.authorization import can_see
+from workflow.calendar.clock import Clock
 from workflow.engine import load_case_row
 from workflow.errors import NotFound
 from web.security import csrf_ok, fingerprint, CSRF_FIELD, CSRF_HEADER

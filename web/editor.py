@@ -11,9 +11,8 @@ from typing import Any
 from db.models.proposals import CONTENT_FIELDS
 from states.common import CONTRACT_FORM_LABELS, CONTRACT_FORMS
 from states.vocabulary import CONFIDENTIALISABLE_FIELDS, FIELDS
-from workflow.conditions import REQUIRED_PROPOSAL_FIELDS
+from workflow.rules.content import REQUIRED_PROPOSAL_FIELDS, clean_content
 from workflow.errors import InvalidInput
-from workflow.proposals import clean_content
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from states import InputSpec, Lifecycle, Transition
 from states.common import CONTRACT_FORM_LABELS
 from states.vocabulary import ORGANISATION_KINDS
 from web.i18n import label, pick
-from workflow.calendar import fiscal_year
-from workflow.clock import Clock, japan_today
+from workflow.calendar.japan import fiscal_year
+from workflow.calendar.clock import Clock, japan_today
 
 # Where a trigger's form is shown when it is not on the case page itself.
 FORM_PAGES = {

@@ -12,8 +12,8 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from workflow.calendar import english_date, english_fiscal_year, era_date, era_year
-from workflow.clock import to_japan
+from workflow.calendar.japan import english_date, english_fiscal_year, era_date, era_year
+from workflow.calendar.clock import to_japan
 
 LANGUAGES = ("ja", "en")
 DEFAULT = "ja"

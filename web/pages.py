@@ -14,11 +14,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from states import get_lifecycle
+from states import LIFECYCLES, State, get_lifecycle
 from states.common import CONTRACT_FORM_LABELS, REVIEW_CRITERIA
 from states.roles import ROLES
 from states.vocabulary import FIELDS
-from workflow.clock import japan_today
+from workflow.calendar.clock import japan_today
 from web import i18n
 from web.security import csrf_token
 
@@ -33,16 +33,15 @@ env = Environment(
     extensions=["jinja2.ext.do"],
 )
 
-LC = get_lifecycle("citizen_proposal")
+def trigger_label(lang: str, lifecycle: str, trigger: str) -> str:
+    """A trigger's name as people read it, from the case's own lifecycle."""
+    found = get_lifecycle(lifecycle).trigger_label(trigger) if lifecycle in LIFECYCLES else None
+    return i18n.label(lang, found or (trigger, trigger))
 
 
-# Audit events that are not transitions of the lifecycle.
-OTHER_EVENTS = {"create": ("提案書を作成", "Draft created"), "save_revision": ("提案書を修正", "Proposal revised")}
-
-
-def trigger_label(lang: str, trigger: str) -> str:
-    ts = LC.transitions_for(trigger)
-    return i18n.label(lang, ts[0] if ts else OTHER_EVENTS.get(trigger, (trigger, trigger)))
+def state_of(case) -> State:
+    """The state of any case (a row, an item of a list) read with its own lifecycle."""
+    return get_lifecycle(case.lifecycle).state(case.state)
 
 
 def flash(request: Request, kind: str, message_ja: str, message_en: str) -> None:
@@ -91,7 +90,9 @@ def helpers(request: Request) -> dict[str, Any]:
         "user": actor,
         "has_role": lambda *names: actor is not None and bool(actor.roles & set(names)),
         "roles": ROLES,
-        "lc": LC,
+        "lifecycles": LIFECYCLES,
+        "lifecycle": get_lifecycle,
+        "state_of": state_of,
         "fields": FIELDS,
         "contract_forms": CONTRACT_FORM_LABELS,
         "criteria": REVIEW_CRITERIA,

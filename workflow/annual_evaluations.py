@@ -15,8 +15,8 @@ from sqlmodel import Session
 from config import Settings
 from db.models import Contract, EvaluationPeriod, Proposal
 from workflow import engine
-from workflow.calendar import fiscal_year, fiscal_year_end
-from workflow.clock import Clock, japan_today
+from workflow.calendar.japan import fiscal_year, fiscal_year_end
+from workflow.calendar.clock import Clock, japan_today
 from workflow.directory import system_actor
 from workflow.errors import KyodoError
 

@@ -9,7 +9,7 @@ from db.models import Department, Membership, Organisation, User, UserRole
 from states.roles import ROLES
 from states.vocabulary import LANGUAGES, ORGANISATION_KINDS, OWNER_KINDS
 from workflow.actors import Actor, load_actor
-from workflow.clock import Clock, SystemClock
+from workflow.calendar.clock import Clock, SystemClock
 from workflow.errors import InvalidInput
 
 

@@ -1,6 +1,6 @@
 """The Article 20 report in the formats people ask for: json, csv, xlsx and html.
 
-Each renderer takes the dict of ``workflow.annual_report.build_report`` and returns the
+Each renderer takes the dict of ``workflow.registry.annual_report.build_report`` and returns the
 file's bytes; none of them computes a figure, so every format says the same thing.
 """
 

@@ -1,7 +1,7 @@
 """Kyodo's tables. Importing this package registers all of them on ``SQLModel.metadata``."""
 
 from db.models.attachments import Attachment  # noqa: F401
-from db.models.audit import AuditEvent  # noqa: F401
+from db.models.audit import AuditEvent, DirectoryEvent  # noqa: F401
 from db.models.calls import ApplicationReview, CallApplication  # noqa: F401
 from db.models.contracts import Contract, ContractAmendment, ContractPartner, OwnProject  # noqa: F401
 from db.models.deadlines import Deadline  # noqa: F401

@@ -19,3 +19,6 @@ class Attachment(SQLModel, table=True):
     storage_key: str = Field(max_length=200, unique=True, description="file name under the attachment store")
     uploaded_by: int = Field(foreign_key="user.id")
     uploaded_at: datetime = Field(sa_type=UTCDateTime)
+    # Removing an attachment keeps the row and the file for the record (who, when).
+    removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    removed_by: int | None = Field(default=None, foreign_key="user.id")

@@ -27,3 +27,19 @@ class AuditEvent(SQLModel, table=True):
     revision: int = Field(description="the proposal revision the event acted on")
     inputs: dict = Field(default_factory=dict, sa_type=JSON)
     at: datetime = Field(sa_type=UTCDateTime)
+
+
+class DirectoryEvent(SQLModel, table=True):
+    """The audit trail of the directory: organisations, their members, users, departments.
+
+    These are not cases, so they have no lifecycle; who changed them, when and how is
+    kept here, append-only like the cases' trail.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject: str = Field(max_length=20, description="organisation, membership, user or department")
+    subject_id: int = Field(index=True)
+    action: str = Field(max_length=40)
+    actor_id: int | None = Field(default=None, foreign_key="user.id")
+    details: dict = Field(default_factory=dict, sa_type=JSON)
+    at: datetime = Field(sa_type=UTCDateTime)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import JSON, Index, Text
 from sqlmodel import Field, SQLModel, UniqueConstraint
@@ -22,6 +22,10 @@ class ProposalContent(SQLModel):
     desired_contract_form: str | None = Field(default=None, max_length=20)
     # Article 13: fields the group asks to keep confidential; never public.
     confidential_fields: list[str] = Field(default_factory=list, sa_type=JSON)
+    # A city's call for partners (Art. 9(1)): what it selects on besides the Article 9(2)
+    # criteria, and the last day applications are accepted. Empty on a citizen proposal.
+    selection_criteria: str = Field(default="", sa_type=Text)
+    closing_on: date | None = None
 
 
 CONTENT_FIELDS = tuple(ProposalContent.model_fields)

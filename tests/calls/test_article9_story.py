@@ -28,7 +28,7 @@ from notifications import render as render_module
 from states import get_lifecycle
 from tests.calls.conftest import CLOSING_ON, scores
 from tests.support import EVAL, TERMS
-from workflow.notices import decode
+from workflow.engine.outbox import decode
 
 
 def read(world, stmt):

@@ -165,7 +165,7 @@ def test_proposals_show_tells_decision_and_history(demo):
 def test_show_unknown_proposal_is_a_clear_error(demo):
     result = run(demo, "proposals", "show", "999")
     assert result.returncode != 0
-    assert "提案 999 は見つかりません" in result.out
+    assert "案件 999 は見つかりません" in result.out
     assert "no proposal 999" in result.out
     assert "kyodo proposals list" in result.out
 
@@ -194,7 +194,7 @@ def awaiting_decision(fresh):
     """A database with the test city and one proposal waiting for the approver (login ``a``)."""
     from db.migrate import upgrade
     from tests.support import World
-    from workflow.clock import SystemClock
+    from workflow.calendar.clock import SystemClock
 
     upgrade(get_engine())
 

@@ -18,7 +18,7 @@ from notifications.tasks import relay, scan_reminders
 from tests.conftest import REDIS_URL
 from tests.notifications.conftest import env_for_subprocess, use_broker, wait_until
 from tests.support import SCORES
-from workflow.clock import JST
+from workflow.calendar.clock import JST
 
 REASONS = "地域の環境保全に資する継続的な取組であるため。\n審査員の評価も高い。"
 
@@ -134,7 +134,7 @@ def test_worker_killed_mid_delivery_loses_nothing_and_sends_nothing_twice(
 
 def test_refused_notice_is_marked_failed_and_can_be_resent(world, db_engine, smtp_sink, celery_worker_thread):
     from notifications import outbox
-    from workflow.clock import SystemClock
+    from workflow.calendar.clock import SystemClock
 
     smtp_sink.refuse = True
     pid = world.new_proposal()
@@ -155,7 +155,7 @@ def test_refused_notice_is_marked_failed_and_can_be_resent(world, db_engine, smt
 def test_two_reminder_scans_at_once_write_each_reminder_once(world, db_engine, kyodo_env):
     from config.settings import get_settings
     from notifications.reminders import scan
-    from workflow.clock import MovableClock
+    from workflow.calendar.clock import MovableClock
 
     for i in range(5):
         pid = world.new_proposal(title=f"案件{i}")

@@ -11,7 +11,7 @@ from db.models import Deadline, Notice
 from notifications.reminders import current_step, scan
 from states import get_lifecycle
 from tests.support import SCORES
-from workflow.clock import JST, MovableClock
+from workflow.calendar.clock import JST, MovableClock
 
 LC = get_lifecycle("citizen_proposal")
 

@@ -221,7 +221,7 @@ def test_what_the_engine_may_leave_empty_is_left_out_not_printed(language):
     for kind in ("receipt", "revision_requested", "review_assigned", "contract_concluded",
                  "own_project_received", "evaluation_requested", "evaluation_published", "reminder"):
         ctx = context(kind, language, organisation=None, department=None)
-        for key in ("due_on", "expected_decision_on"):
+        for key in ("due_on", "due_on"):
             if key in ctx:
                 ctx[key] = None
         if kind == "evaluation_requested":
@@ -239,5 +239,5 @@ def test_what_the_engine_may_leave_empty_is_left_out_not_printed(language):
 
 def test_a_paragraph_stays_a_paragraph_when_an_optional_sentence_is_left_out():
     for language in LANGUAGES:
-        r = render("receipt", language, context("receipt", language, expected_decision_on=None))
+        r = render("receipt", language, context("receipt", language, due_on=None))
         assert "\n\n" in r.text.split("10(2)" if language == "en" else "第10条第2項", 1)[1][:200]

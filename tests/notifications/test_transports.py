@@ -17,7 +17,7 @@ from notifications.samples import sample_context
 from notifications.transports import (
     DeliveryError, FileTransport, SmtpTransport, TRANSPORTS, transport_from_settings,
 )
-from workflow.clock import JST
+from workflow.calendar.clock import JST
 
 SENT_AT = datetime(2021, 9, 16, 10, 30, tzinfo=JST)
 

@@ -12,9 +12,9 @@ import pytest
 from openpyxl import load_workbook
 
 from cli.report_formats import RENDERERS
-from workflow import annual_report
-from workflow.annual_report import compute
-from workflow.project_registry import parse
+from workflow.registry import annual_report
+from workflow.registry.annual_report import compute
+from workflow.registry.projects import parse
 from tests.registry.conftest import FY, sample_bytes
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from db.models import RegistryProject
 from tests.registry.conftest import DATA, FY, sample_bytes
-from workflow.project_registry import (
+from workflow.registry.projects import (
     COLUMNS,
     RegistryFileError,
     export_file,

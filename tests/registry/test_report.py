@@ -10,8 +10,8 @@ from db.models import Proposal
 from tests.calls.conftest import CallWorld, scores
 from tests.registry.conftest import FY, sample_bytes
 from tests.support import EVAL, TERMS
-from workflow.annual_report import build_report, compute
-from workflow.project_registry import engine_projects, import_file, parse, year_registry
+from workflow.registry.annual_report import build_report, compute
+from workflow.registry.projects import engine_projects, import_file, parse, year_registry
 
 # The sample file, counted by hand (tests/data/registry_sample.csv).
 BY_HAND = {

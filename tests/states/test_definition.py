@@ -8,10 +8,10 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
-from states import LIFECYCLES, Lifecycle, State, Transition
+from states import LIFECYCLES, Lifecycle, Notify, State, Transition
 from states.citizen_proposal import BEFORE_DECISION, CITIZEN_PROPOSAL
 from states.validate import problems
-from workflow.conditions import PREDICATES
+from workflow.rules.catalogue import rules_for
 
 LC = CITIZEN_PROPOSAL
 
@@ -60,7 +60,7 @@ def test_every_condition_has_a_predicate(name):
     lc = LIFECYCLES[name]
     named = {c for t in lc.transitions for c in t.conditions} | {c.name for c in lc.conditions}
     assert named, "the lifecycle names no condition at all"
-    assert sorted(named - set(PREDICATES)) == []
+    assert sorted(named - set(rules_for(name).conditions)) == []
 
 
 def test_withdrawal_is_possible_before_the_decision_and_not_after():
@@ -174,7 +174,7 @@ def test_leaving_a_final_state_is_a_problem():
 
 
 def test_unknown_notice_is_a_problem():
-    found = problems(replace_transition(LC, "submit", notify=(("postcard", "proposer"),)))
+    found = problems(replace_transition(LC, "submit", notify=(Notify("postcard", "proposer"),)))
     assert mentions(found, "submit", "unknown notice", "postcard")
 
 

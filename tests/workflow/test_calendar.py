@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workflow.calendar import (
+from workflow.calendar.japan import (
     add_business_days,
     business_days_between,
     closure_reason,
@@ -21,7 +21,7 @@ from workflow.calendar import (
     is_business_day,
     next_business_day,
 )
-from workflow.clock import JST, MovableClock, japan_today, to_japan, to_utc
+from workflow.calendar.clock import JST, MovableClock, japan_today, to_japan, to_utc
 
 # --- Fiscal year
 

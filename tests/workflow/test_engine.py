@@ -22,9 +22,10 @@ from db.models import (
 )
 from states import get_lifecycle
 from tests.support import COMPLETE, EVAL, SCORES, TERMS
-from workflow import engine, proposals, queries
-from workflow.calendar import add_business_days, fiscal_year_end
-from workflow.clock import japan_today
+from workflow import engine, proposals
+from workflow.queries import cases as queries
+from workflow.calendar.japan import add_business_days, fiscal_year_end
+from workflow.calendar.clock import japan_today
 from workflow.errors import (
     ConditionNotMet,
     Conflict,
@@ -301,10 +302,10 @@ def test_member_of_proposing_group_cannot_review(world):
     assert str(member) in err.message_en
     # Someone who is not a reviewer at all cannot be assigned either.
     err = refused(world, pid, InvalidInput, "start_review", "secretariat",
-                  reviewer_ids=[world["department"].user_id], department_id=world.dept)
+                  reviewer_ids=[world["department"].user_id, world["reviewer2"].user_id], department_id=world.dept)
     assert err.name == "reviewer_ids"
     err = refused(world, pid, InvalidInput, "start_review", "secretariat",
-                  reviewer_ids=[world["reviewer1"].user_id], department_id=99_999)
+                  reviewer_ids=[world["reviewer1"].user_id, world["reviewer2"].user_id], department_id=99_999)
     assert err.name == "department_id"
 
 
@@ -345,7 +346,8 @@ def test_department_in_charge_is_the_one_assigned_at_review(world):
 def test_invalid_state_says_what_is_possible(world):
     pid = world.new_proposal()
     err = refused(world, pid, InvalidState, "adopt", "approver", reasons="理由")
-    assert dict(err.possible) == {"submit": ("proposer",), "withdraw": ("proposer",)}
+    assert dict(err.possible) == {"submit": ("proposer",), "withdraw": ("proposer",), "save_revision": ("proposer",),
+                                  "add_attachment": ("proposer",), "remove_attachment": ("proposer",)}
     assert "submit" in err.hint_en and "withdraw" in err.hint_en
     assert "下書き" in err.message_ja
     world.do(pid, "submit", "proposer")
@@ -390,7 +392,7 @@ def test_stale_version_is_a_conflict(world):
     assert before[1] == seen + 1
     with pytest.raises(Conflict) as info:
         engine.apply(world.s, pid, "start_review", world["secretariat"],
-                     dict(reviewer_ids=[world["reviewer1"].user_id], department_id=world.dept),
+                     dict(reviewer_ids=[world["reviewer1"].user_id, world["reviewer2"].user_id], department_id=world.dept),
                      expected_version=seen, clock=world.clock, settings=world.settings)
     assert info.value.current_version == seen + 1
     assert snapshot(world, pid) == before
@@ -398,7 +400,7 @@ def test_stale_version_is_a_conflict(world):
     world.s.commit()
     # With the version just read, the same trigger goes through.
     out = engine.apply(world.s, pid, "start_review", world["secretariat"],
-                       dict(reviewer_ids=[world["reviewer1"].user_id], department_id=world.dept),
+                       dict(reviewer_ids=[world["reviewer1"].user_id, world["reviewer2"].user_id], department_id=world.dept),
                        expected_version=seen + 1, clock=world.clock, settings=world.settings)
     assert out.version == seen + 2
 

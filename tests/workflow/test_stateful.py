@@ -40,8 +40,8 @@ from states.common import CONTRACT_FORMS
 from tests.conftest import _truncate_all
 from tests.support import COMPLETE, World
 from workflow import proposals
-from workflow.clock import JST, MovableClock, japan_today
-from workflow.effects import CONTRACT_TEXT
+from workflow.calendar.clock import JST, MovableClock, japan_today
+from workflow.rules.contracts import CONTRACT_TEXT
 from workflow.errors import Conflict, KyodoError
 
 LC = get_lifecycle("citizen_proposal")

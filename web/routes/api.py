@@ -24,7 +24,8 @@ from web.deps import ClockDep, LoginRequired, SessionDep, visible_case
 from web.reports import public_ids, reports
 from web.security import token_hash
 from web.worklists import QUEUE_ROLES, Cursor, queue
-from workflow import engine, proposals, queries
+from workflow import engine, proposals
+from workflow.queries import cases as queries
 from workflow.actors import Actor, load_actor
 
 router = APIRouter(prefix="/api/v1", tags=["kyodo"])
@@ -246,7 +247,7 @@ def my_queue(db: SessionDep, actor: ApiUser, clock: ClockDep, role: str | None =
                              "message_en": "your roles have no queue"}, status_code=403)
     role = role if role in mine else mine[0]
     page = queue(db, actor, role, LC, after=Cursor.decode(cursor), limit=limit, count=with_total)
-    from workflow.clock import japan_today
+    from workflow.calendar.clock import japan_today
 
     today = japan_today(clock)
     return QueueOut(role=role, total=page.total, next_cursor=page.next.encode() if page.next else None,

@@ -16,7 +16,7 @@ from states import get_lifecycle
 from web.deps import ClockDep, CurrentUser, Forbidden, SessionDep, SettingsDep, require_role, verify_csrf
 from web.pages import render
 from web.routes.cases import show_case
-from workflow.clock import japan_today
+from workflow.calendar.clock import japan_today
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 LC = get_lifecycle("citizen_proposal")

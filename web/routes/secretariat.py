@@ -18,7 +18,7 @@ from states.vocabulary import FIELDS
 from web.compliance import by_article, late_duties
 from web.deps import ClockDep, CurrentUser, SessionDep, SettingsDep, require_role, verify_csrf
 from web.pages import flash, render
-from workflow.clock import japan_today
+from workflow.calendar.clock import japan_today
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 LC = get_lifecycle("citizen_proposal")

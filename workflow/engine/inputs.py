@@ -10,12 +10,15 @@ from typing import Any
 
 from states import InputSpec, Lifecycle, Transition
 from workflow.errors import InvalidInput, MissingInput
+from workflow.rules.attachments import UPLOAD_FIELDS
+from workflow.rules.content import MAX_TEXT, MAX_TITLE, clean_content
 
-MAX_TEXT = 20_000
+# Whole numbers are stored as 64-bit integers; a larger one is refused here, not by the database.
+MAX_INT = 2**63 - 1
 
 
 def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip()) or value == []
+    return value is None or (isinstance(value, str) and not value.strip()) or value == [] or value == {}
 
 
 def _convert(spec: InputSpec, value: Any) -> Any:
@@ -23,11 +26,20 @@ def _convert(spec: InputSpec, value: Any) -> Any:
         return InvalidInput(spec.name, f"「{spec.label_ja}」{ja}", f"{spec.label_en}: {en}")
 
     kind = spec.kind
-    if kind == "text":
+    if kind in ("text", "line"):
         text = str(value).strip()
-        if len(text) > MAX_TEXT:
-            raise bad(f"は{MAX_TEXT}文字以内で入力してください。", f"at most {MAX_TEXT} characters")
+        limit = MAX_TEXT if kind == "text" else MAX_TITLE
+        if len(text) > limit:
+            raise bad(f"は{limit}文字以内で入力してください。", f"at most {limit} characters")
+        if "\x00" in text:
+            raise bad("に使えない文字（NUL）が含まれています。", "contains a NUL character")
         return text
+    if kind == "content":
+        return clean_content(value)
+    if kind == "upload":
+        if not isinstance(value, dict) or set(value) != set(UPLOAD_FIELDS):
+            raise bad("の情報が正しくありません。", f"must give {', '.join(UPLOAD_FIELDS)}")
+        return dict(value)
     if kind in ("int", "id", "score", "fiscal_year"):
         if isinstance(value, bool):
             raise bad("は数字で入力してください。", "must be a whole number")
@@ -41,6 +53,8 @@ def _convert(spec: InputSpec, value: Any) -> Any:
             raise bad("は西暦の年度（例：2026）で入力してください。", "give the fiscal year, e.g. 2026")
         if number < 0:
             raise bad("に負の数は入力できません。", "must not be negative")
+        if number > MAX_INT:
+            raise bad("が大きすぎます。", f"must be at most {MAX_INT}")
         return number
     if kind == "date":
         if isinstance(value, date):
@@ -55,6 +69,8 @@ def _convert(spec: InputSpec, value: Any) -> Any:
             ids = sorted({int(str(v).strip()) for v in items if str(v).strip()})
         except ValueError:
             raise bad("は番号をカンマ区切りで入力してください。", "give numbers separated by commas") from None
+        if any(not 0 < i <= MAX_INT for i in ids):
+            raise bad("の番号が正しくありません。", "not a valid number")
         if not ids:
             raise bad("を1つ以上指定してください。", "give at least one")
         return ids
@@ -87,4 +103,11 @@ def validate(lc: Lifecycle, t: Transition, given: dict[str, Any] | None) -> dict
 
 def to_json(values: dict[str, Any]) -> dict[str, Any]:
     """Inputs as they are written into the audit trail."""
-    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()}
+    def plain(v: Any) -> Any:
+        if isinstance(v, date):
+            return v.isoformat()
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items()}
+        return v
+
+    return {k: plain(v) for k, v in values.items()}

@@ -34,9 +34,9 @@ from db.models import (
 )
 from db.session import begin_write
 from states.common import CONTRACT_FORM_LABELS
-from workflow.calendar import fiscal_year_end, fiscal_year_start
+from workflow.calendar.japan import fiscal_year_end, fiscal_year_start
 from workflow.errors import InvalidInput
-from workflow.registry_file import (  # noqa: F401  (re-exported: the registry's vocabulary)
+from workflow.registry.file_format import (  # noqa: F401  (re-exported: the registry's vocabulary)
     COLUMNS,
     ENGINE_ID,
     ORIGINS,

@@ -2,8 +2,9 @@
 
 A role alone is not enough: a proposer acts only for its own organisation, a reviewer
 only on proposals assigned to them (and never on their own organisation's), department
-staff only on their department's cases. On a city's call for partners before the
-selection, the case has no organisation yet: any group may apply for one of its own.
+staff only on their department's cases. A case with no organisation yet (a city's call
+for partners before its selection) is open to every group while its state accepts
+applications (the state's tag in ``states/``), and afterwards to the groups that applied.
 """
 
 from __future__ import annotations
@@ -11,27 +12,24 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlmodel import Session
 
-from db.models import CallApplication, ReviewAssignment
-from states import Transition
+from db.models import ReviewAssignment
+from states import Transition, get_lifecycle
 from states.roles import ROLES
 from workflow.actors import Actor
 from workflow.errors import NotAllowed
+from workflow.rules.calls import applied
+
+# The tag of a state in which any group may apply to the case (a call open for applications).
+ACCEPTING = "accepting_applications"
 
 
 def in_reach(session: Session, actor: Actor, role: str, proposal) -> bool:
     if role == "proposer":
-        if proposal.organisation_id is None and getattr(proposal, "lifecycle", None) == "city_call":
-            # A call for partners (Art. 9) before its selection: while it is open any group
-            # may apply, for its own organisation only (checked against the organisation
-            # the trigger names, in workflow/call_effects.py); afterwards only applicants.
-            if proposal.state == "open":
-                return True
-            return bool(actor.organisation_ids) and session.execute(
-                select(CallApplication.id).where(
-                    CallApplication.proposal_id == proposal.id,
-                    CallApplication.organisation_id.in_(actor.organisation_ids),
-                )
-            ).first() is not None
+        if proposal.organisation_id is None:
+            # The organisation the trigger names is checked against the actor's by the effect.
+            if ACCEPTING in get_lifecycle(proposal.lifecycle).state(proposal.state).tags:
+                return bool(actor.organisation_ids)
+            return applied(session, proposal.id, actor.organisation_ids)
         return proposal.organisation_id in actor.organisation_ids
     if role == "reviewer":
         if proposal.organisation_id in actor.organisation_ids:
@@ -68,8 +66,20 @@ def choose_role(session: Session, actor: Actor, t: Transition, proposal) -> str:
     )
 
 
+def creator_role(actor: Actor, t: Transition) -> str:
+    """The role in which the actor creates a case (the effect checks the organisation or department)."""
+    for role in t.roles:
+        if role in actor.roles:
+            return role
+    who_ja = "、".join(ROLES[r].label_ja for r in t.roles)
+    who_en = ", ".join(ROLES[r].label_en for r in t.roles)
+    raise NotAllowed(f"「{t.label_ja}」は{who_ja}が行う操作です。", f"{t.trigger} may be done by: {who_en}",
+                     allowed_roles=t.roles)
+
+
 def can_see(session: Session, actor: Actor, proposal) -> bool:
-    """Whether the actor may read a case at all (drafts belong to their group)."""
-    if actor.roles & {"secretariat", "approver", "admin"}:
-        return proposal.state != "draft" or proposal.organisation_id in actor.organisation_ids
-    return any(in_reach(session, actor, r, proposal) for r in actor.roles if ROLES[r].scoped)
+    """Whether the actor may read a case at all (a case still in its first state belongs to its authors)."""
+    scoped = any(in_reach(session, actor, r, proposal) for r in actor.roles if ROLES[r].scoped)
+    if proposal.state == get_lifecycle(proposal.lifecycle).initial:
+        return scoped
+    return scoped or bool(actor.roles & {"secretariat", "approver", "admin"})

@@ -47,9 +47,9 @@ from typing import Any
 from sqlmodel import Session
 
 from states.vocabulary import FIELDS
-from workflow.calendar import english_fiscal_year, era_year
-from workflow.clock import Clock, SystemClock, to_japan
-from workflow.project_registry import ORIGINS, RegistryRow, cost_kind_label, year_registry
+from workflow.calendar.japan import english_fiscal_year, era_year
+from workflow.calendar.clock import Clock, SystemClock, to_japan
+from workflow.registry.projects import ORIGINS, RegistryRow, cost_kind_label, year_registry
 
 ARTICLES = {"city": "第9条", "citizen": "第10条"}
 

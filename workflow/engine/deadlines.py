@@ -11,14 +11,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 
 from config import Settings
-from db.models import Contract, Deadline
+from db.models import Deadline
 from states import DeadlinePolicy
-from workflow.calendar import add_business_days, fiscal_year_end
-from workflow.clock import japan_today
-from workflow.context import Case
+from workflow.calendar.japan import add_business_days, fiscal_year_end
+from workflow.calendar.clock import japan_today
+from workflow.engine.context import Case
+from workflow.rules.contracts import contract_end
 
 
 def days_for(policy: DeadlinePolicy, settings: Settings) -> int:
@@ -38,15 +39,17 @@ def _scope(policy: DeadlinePolicy, facts: dict[str, Any]) -> str:
 
 
 def _facts(case: Case) -> dict[str, Any]:
+    """What the policies read: the inputs, what the effects learnt, the case's own columns
+    (a call's closing date), and the contract's end when a policy is due on it."""
     facts = {**case.values, **case.facts}
-    needs_contract_end = any(
-        case.lifecycle.deadline(k).date_field == "period_end" and "period_end" not in facts
-        for k in _opening(case)
-    )
-    if needs_contract_end:
-        facts["period_end"] = case.session.execute(
-            select(Contract.period_end).where(Contract.proposal_id == case.proposal_id)
-        ).scalar()
+    for key in _opening(case):
+        name = case.lifecycle.deadline(key).date_field
+        if not name or name in facts:
+            continue
+        if hasattr(case.after, name):
+            facts[name] = getattr(case.after, name)
+        elif name == "period_end":
+            facts[name] = contract_end(case)
     return facts
 
 

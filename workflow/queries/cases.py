@@ -18,9 +18,13 @@ from db.models import (
     Proposal,
     User,
 )
+from config import Settings, get_settings
 from states import Lifecycle, Transition, get_lifecycle
 from workflow.actors import Actor
-from workflow.authorization import in_reach
+from workflow.calendar.clock import Clock, SystemClock
+from workflow.engine.authorization import in_reach
+from workflow.engine.context import Case
+from workflow.rules.catalogue import rules_for
 
 
 @dataclass(frozen=True)
@@ -89,13 +93,58 @@ def contract(session: Session, proposal_id: int) -> tuple[Contract | None, list[
     return c, list(amendments)
 
 
-def possible_triggers(session: Session, lc: Lifecycle, proposal, actor: Actor | None = None) -> list[Transition]:
-    """The triggers open from the case's state; for an actor, only those they may fire."""
+@dataclass(frozen=True)
+class Offer:
+    """A transition the actor may be offered now, in the role they would act in.
+
+    ``unmet`` lists the conditions that can be answered before a form is sent (those that
+    do not read the person's inputs) and do not hold now, with what a page says of each;
+    an offer with unmet conditions is shown as not yet possible, never as a form.
+    """
+
+    transition: Transition
+    role: str
+    unmet: tuple[tuple[str, str, str], ...] = ()
+
+    @property
+    def ready(self) -> bool:
+        return not self.unmet
+
+
+def _unmet(lc: Lifecycle, t: Transition, case) -> tuple[tuple[str, str, str], ...]:
+    predicates = rules_for(lc.name).conditions
+    out = []
+    for name in t.conditions:
+        c = lc.condition(name)
+        if c.on_inputs or predicates[name](case):
+            continue
+        fill = {"required_reviews": case.settings.required_reviews}
+        ja = (c.unmet_ja or f"条件を満たしていません：{c.label_ja}").format(**fill)
+        en = (c.unmet_en or f"Not yet possible: {c.label_en}").format(**fill)
+        out.append((name, ja, en))
+    return tuple(out)
+
+
+def offers(session: Session, lc: Lifecycle, proposal, actor: Actor, *, clock: Clock | None = None,
+           settings: Settings | None = None) -> list[Offer]:
+    """What the actor may do on the case now: role, state and reach allow it; unmet conditions said."""
+    clock = clock or SystemClock()
+    settings = settings or get_settings()
     out = []
     for t in lc.available_from(proposal.state):
-        if actor is None or any(r in actor.roles and in_reach(session, actor, r, proposal) for r in t.roles):
-            out.append(t)
+        role = next((r for r in t.roles if r in actor.roles and in_reach(session, actor, r, proposal)), None)
+        if role is None:
+            continue
+        case = Case(session, lc, t, proposal, actor, role, {}, clock, settings, clock.now())
+        out.append(Offer(t, role, _unmet(lc, t, case)))
     return out
+
+
+def possible_triggers(session: Session, lc: Lifecycle, proposal, actor: Actor | None = None) -> list[Transition]:
+    """The triggers open from the case's state; for an actor, only those they may fire now."""
+    if actor is None:
+        return list(lc.available_from(proposal.state))
+    return [o.transition for o in offers(session, lc, proposal, actor) if o.ready]
 
 
 def lifecycle_of(proposal) -> Lifecycle:

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from config import Settings
 from states import Lifecycle, Transition
 from workflow.actors import Actor
-from workflow.clock import Clock
+from workflow.calendar.clock import Clock
 
 
 @dataclass
@@ -19,7 +19,7 @@ class Case:
     session: Session
     lifecycle: Lifecycle
     transition: Transition
-    proposal: Any  # the proposal row as loaded (a Row with attribute access)
+    proposal: Any  # the case row as loaded (a Row with attribute access); None while creating
     actor: Actor
     role: str
     values: dict[str, Any]

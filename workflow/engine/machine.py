@@ -15,6 +15,7 @@ from transitions import Machine
 from transitions.core import MachineError
 
 from states import Lifecycle, get_lifecycle
+from workflow.rules.catalogue import rules_for
 
 _attach_lock = threading.Lock()
 
@@ -63,9 +64,7 @@ def _build(lc: Lifecycle, predicates: dict[str, Callable[[Any], bool]]) -> Machi
 
 @lru_cache
 def machine_for(lifecycle: str) -> Machine:
-    from workflow.conditions import PREDICATES
-
-    return _build(get_lifecycle(lifecycle), PREDICATES)
+    return _build(get_lifecycle(lifecycle), rules_for(lifecycle).conditions)
 
 
 def fire(lifecycle: str, state: str, trigger: str, context: Any) -> tuple[bool, str, list[str]]:

@@ -1,0 +1,207 @@
+"""The one way to change a case: apply a trigger (or create the case).
+
+``apply`` checks the trigger against the case's state, the actor's role and reach, and
+the required inputs; runs the pytransitions machine built from ``states/`` (which checks
+the ordinance's conditions); then writes, in ONE transaction, the effect the definition
+names (reviews, decision, contract …), the new state by compare-and-set on state and
+version, the audit event, the deadline rows and the notices. Any failure rolls all of it
+back. ``create`` does the same for the transition that brings a case into being.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlmodel import Session
+
+from config import Settings, get_settings
+from db.models import AuditEvent, Proposal
+from db.session import begin_write
+from states import Lifecycle, Transition, get_lifecycle
+from workflow.actors import Actor
+from workflow.calendar.clock import Clock, SystemClock
+from workflow.engine import deadlines, inputs, machine, outbox
+from workflow.engine.authorization import choose_role, creator_role
+from workflow.engine.context import Case
+from workflow.errors import ConditionNotMet, Conflict, InvalidInput, InvalidState, NotFound
+from workflow.rules.catalogue import rules_for
+
+_PROPOSAL = Proposal.__table__
+_AUDIT = AuditEvent.__table__
+# Built once: statement construction costs more than the round trip on the hot path.
+_LOAD = select(_PROPOSAL).where(_PROPOSAL.c.id == bindparam("pid"))
+_APPEND_AUDIT = insert(_AUDIT)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    proposal_id: int
+    trigger: str
+    from_state: str
+    to_state: str
+    version: int
+    role: str
+    facts: dict[str, Any]
+
+
+def load_case_row(session: Session, proposal_id: int):
+    row = session.execute(_LOAD, {"pid": proposal_id}).first()
+    if row is None:
+        raise NotFound(
+            f"案件 {proposal_id} は見つかりません。", f"no case {proposal_id}",
+            "`kyodo proposals list` で番号を確認してください。", "see `kyodo proposals list`",
+        )
+    return row
+
+
+def possible_now(lc: Lifecycle, state: str) -> list[tuple[str, tuple[str, ...]]]:
+    return [(t.trigger, t.roles) for t in lc.available_from(state)]
+
+
+def _not_possible(lc: Lifecycle, state: str, trigger: str) -> InvalidState:
+    label = lc.state(state)
+    if not lc.transitions_for(trigger):
+        return InvalidState(
+            f"「{trigger}」という操作はありません。", f"unknown trigger {trigger!r}", possible_now(lc, state)
+        )
+    if label.final:
+        return InvalidState(
+            f"この案件は「{label.label_ja}」で終了しており、これ以上の操作はできません。",
+            f"the case is {label.label_en} (final); it accepts no further trigger",
+            [],
+        )
+    return InvalidState(
+        f"「{label.label_ja}」の状態では「{lc.transitions_for(trigger)[0].label_ja}」はできません。",
+        f"{trigger} is not possible while the case is {label.label_en}",
+        possible_now(lc, state),
+    )
+
+
+def _write_change(session: Session, row, *, trigger: str, to_state: str, actor: Actor, role: str,
+                  audit_inputs: dict[str, Any], now, updates: dict[str, Any]) -> int:
+    """Compare-and-set the case and append its audit event; returns the new version.
+
+    Private to the engine: every write to a case comes through ``apply`` or ``create``.
+    """
+    new_version = row.version + 1
+    values = {"state": to_state, "version": new_version, "updated_at": now, **updates}
+    changed = session.execute(
+        update(_PROPOSAL)
+        .where(_PROPOSAL.c.id == row.id, _PROPOSAL.c.state == row.state, _PROPOSAL.c.version == row.version)
+        .values(**values)
+    ).rowcount
+    if changed != 1:
+        current = session.execute(select(_PROPOSAL.c.version).where(_PROPOSAL.c.id == row.id)).scalar()
+        raise Conflict(row.id, current)
+    session.execute(_APPEND_AUDIT, dict(
+        proposal_id=row.id, seq=new_version, trigger=trigger, from_state=row.state, to_state=to_state,
+        actor_id=actor.user_id, actor_role=role, revision=values.get("revision", row.revision),
+        inputs=audit_inputs, at=now,
+    ))
+    return new_version
+
+
+def _record(case: Case, row, dest: str) -> int:
+    """The effect, the state, the audit event, the deadlines and the notices of one change."""
+    t = case.transition
+    effect = rules_for(case.lifecycle.name).effects[t.effect] if t.effect else None
+    updates = dict((effect(case) if effect else None) or {})
+    if case.proposal is None:  # creation: the effect inserted the row
+        row = case.proposal = load_case_row(case.session, case.facts["proposal_id"])
+    if case.lifecycle.state(dest).final and row.state != dest:
+        updates.setdefault("closed_at", case.now)
+    version = _write_change(
+        case.session, row, trigger=t.trigger, to_state=dest, actor=case.actor, role=case.role,
+        audit_inputs=inputs.to_json(case.values), now=case.now, updates=updates,
+    )
+    case.after = SimpleNamespace(**{**row._mapping, **updates, "state": dest, "version": version})
+    deadlines.on_transition(case, row.state, dest)
+    outbox.on_transition(case, row.state, dest)
+    return version
+
+
+def _run(session: Session, proposal_id: int | None, work) -> Any:
+    try:
+        begin_write(session)
+        result = work()
+        session.commit()
+        return result
+    except IntegrityError as exc:
+        session.rollback()
+        # A unique constraint hit by a concurrent writer (the same review twice, say).
+        raise Conflict(proposal_id) from exc
+    except DataError as exc:
+        session.rollback()
+        raise InvalidInput("", "入力された値がデータベースの上限を超えています。",
+                           "a value given is beyond what the database can hold") from exc
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def apply(
+    session: Session,
+    proposal_id: int,
+    trigger: str,
+    actor: Actor,
+    given: dict[str, Any] | None = None,
+    *,
+    expected_version: int | None = None,
+    clock: Clock | None = None,
+    settings: Settings | None = None,
+) -> Outcome:
+    """Apply ``trigger`` to a case as ``actor``; commits, or rolls back and raises."""
+    clock = clock or SystemClock()
+    settings = settings or get_settings()
+
+    def work() -> Outcome:
+        row = load_case_row(session, proposal_id)
+        if expected_version is not None and row.version != expected_version:
+            raise Conflict(proposal_id, row.version)
+        lc = get_lifecycle(row.lifecycle)
+        t = lc.transition_from(trigger, row.state)
+        if t is None:
+            raise _not_possible(lc, row.state, trigger)
+        role = choose_role(session, actor, t, row)
+        values = inputs.validate(lc, t, given)
+        case = Case(session, lc, t, row, actor, role, values, clock, settings, clock.now())
+        moved, dest, failed = machine.fire(lc.name, row.state, trigger, case)
+        if not moved:
+            raise ConditionNotMet([(c, lc.condition(c).label_ja, lc.condition(c).label_en) for c in failed])
+        version = _record(case, row, dest)
+        return Outcome(proposal_id, trigger, row.state, dest, version, role, dict(case.facts))
+
+    return _run(session, proposal_id, work)
+
+
+def create(
+    session: Session,
+    lifecycle: str,
+    actor: Actor,
+    given: dict[str, Any] | None = None,
+    *,
+    clock: Clock | None = None,
+    settings: Settings | None = None,
+) -> Outcome:
+    """Create a case of ``lifecycle`` through its creation transition; returns its outcome (with its id)."""
+    clock = clock or SystemClock()
+    settings = settings or get_settings()
+    lc = get_lifecycle(lifecycle)
+    t: Transition = lc.creation
+
+    def work() -> Outcome:
+        role = creator_role(actor, t)
+        values = inputs.validate(lc, t, given)
+        case = Case(session, lc, t, None, actor, role, values, clock, settings, clock.now())
+        failed = [c for c in t.conditions if not rules_for(lc.name).conditions[c](case)]
+        if failed:
+            raise ConditionNotMet([(c, lc.condition(c).label_ja, lc.condition(c).label_en) for c in failed])
+        version = _record(case, None, t.dest)
+        pid = case.proposal_id
+        return Outcome(pid, t.trigger, t.dest, t.dest, version, role, dict(case.facts))
+
+    return _run(session, None, work)

@@ -1,0 +1,115 @@
+"""Writing notices into the outbox, in the transaction of the change that causes them.
+
+Which transition notifies whom is data (``Transition.notify`` in ``states/``), and so is
+what each kind states (``NoticeKind.content``, answered by ``workflow/rules/
+notice_content.py`` at the moment of the change: the reasons of a decision are copied
+verbatim then, so a later correction cannot alter a notice already owed).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from config import Settings
+from db.models import Department, Notice, Organisation
+from states.notices import NOTICE_KINDS
+from workflow.engine.context import Case
+from workflow.engine.recipients import Recipient, recipient_groups
+from workflow.rules.notice_content import PARTS
+
+
+def encode(value: Any) -> Any:
+    """Dates survive the JSON column as {"$date": "2026-04-01"}."""
+    if isinstance(value, datetime):
+        return {"$date": value.date().isoformat()}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, dict):
+        return {k: encode(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [encode(v) for v in value]
+    return value
+
+
+def decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"$date"}:
+            return date.fromisoformat(value["$date"])
+        return {k: decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [decode(v) for v in value]
+    return value
+
+
+def common_context(session: Session, proposal, settings: Settings) -> dict[str, Any]:
+    # A city's call for partners (Art. 9) has no organisation until its partner is selected.
+    org = session.get(Organisation, proposal.organisation_id) if proposal.organisation_id is not None else None
+    dept = session.get(Department, proposal.department_id) if proposal.department_id else None
+    return {
+        "proposal": {"id": proposal.id, "title": proposal.title},
+        "organisation": {"name": org.name, "representative_title": org.representative_title,
+                         "representative_name": org.representative_name} if org else None,
+        "department": {"name": dept.name_ja} if dept else None,
+        "case_url": f"{settings.base_url}/proposals/{proposal.id}",
+        "city_name": settings.city_name,
+        "sender_section": settings.sender_section,
+    }
+
+
+def enqueue(session: Session, *, kind: str, recipients: list[Recipient], context: dict[str, Any],
+            proposal_id: int | None, now: datetime, dedupe: str | None = None, key: str | None = None) -> int:
+    """Write one outbox row per recipient; returns how many new rows were written.
+
+    With ``dedupe`` a row whose key exists already is skipped by the database itself, so
+    two reminder scans running at once cannot both write the same reminder. ``key`` is for
+    rows that cannot exist yet (a transition's, keyed by the case's new version): they are
+    written in one statement, and the unique key still refuses a duplicate.
+    """
+    base_key = dedupe or key
+    rows = [
+        dict(proposal_id=proposal_id, kind=kind, recipient_id=r.user_id, email=r.email, language=r.language,
+             context=encode({**context, "recipient_name": r.name}),
+             dedupe_key=f"{base_key}:{r.user_id}" if base_key else None,
+             status="pending", attempts=0, next_attempt_at=now, created_at=now)
+        for r in recipients if r.email
+    ]
+    if not rows:
+        return 0
+    if dedupe is None:
+        session.execute(insert(Notice.__table__), rows)
+        return len(rows)
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    written = 0
+    for row in rows:
+        stmt = (dialect.insert(Notice.__table__).values(**row)
+                .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(Notice.__table__.c.id))
+        # RETURNING, not rowcount: the driver may not report a count for ON CONFLICT.
+        written += len(session.execute(stmt).all())
+    return written
+
+
+def on_transition(case: Case, from_state: str, to_state: str) -> None:
+    """The transition's notices, one per recipient and kind: a person reached in two roles
+    (a department employee who is also the group's contact) is told once."""
+    if not case.transition.notify:
+        return
+    # The row as it is after the change (department assigned, partner selected …).
+    proposal = case.after
+    base = common_context(case.session, proposal, case.settings)
+    told: dict[str, set[int]] = {}
+    for n in case.transition.notify:
+        context = dict(base)
+        for part in NOTICE_KINDS[n.kind].content:
+            context.update(PARTS[part](case, n, n.to))
+        seen = told.setdefault(n.kind, set())
+        for extra, recipients, suffix in recipient_groups(case.session, n.to, proposal):
+            if not suffix:  # a letter addressed to one organisation is that organisation's
+                recipients = [r for r in recipients if r.user_id not in seen]
+                seen.update(r.user_id for r in recipients)
+            enqueue(case.session, kind=n.kind, recipients=recipients, context={**context, **extra},
+                    proposal_id=proposal.id, now=case.now, key=f"t:{proposal.id}:{proposal.version}:{n.kind}{suffix}")

@@ -24,4 +24,16 @@ app.command("report")(registry.report)
 
 
 def run() -> None:
-    app()
+    """The command, with a configuration mistake said in words, never as a traceback."""
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    from cli.errors import explain_settings_error
+
+    try:
+        app()
+    except (ValidationError, SettingsError) as exc:
+        try:
+            explain_settings_error(exc)
+        except typer.Exit as done:
+            raise SystemExit(done.exit_code) from None

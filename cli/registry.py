@@ -22,11 +22,34 @@ from cli.errors import fail, friendly
 from cli.output import console, err_console
 from cli.report_formats import RENDERERS
 from db.session import new_session
+from workflow.calendar.japan import era_year, parse_fiscal_year
 from workflow.registry.annual_report import build_report
 from workflow.registry.projects import COLUMNS, RegistryFileError, export_file, import_file
 
 # From this many rows on, an import shows its progress.
 LARGE_IMPORT_ROWS = 200
+FY_HELP = "年度：2026・令和8・R8 のいずれか / fiscal year: 2026, 令和8 or R8"
+
+
+def _fiscal_year(text: str) -> int:
+    try:
+        return parse_fiscal_year(text)
+    except ValueError as exc:
+        ja, _, en = str(exc).partition(" / ")
+        fail(ja, en)
+
+
+def _writable(output: Path | None) -> None:
+    """Say so before any work when the file cannot be written where it was asked for."""
+    if output is None:
+        return
+    folder = output.parent if str(output.parent) else Path(".")
+    if not folder.is_dir():
+        fail(f"書き出し先のフォルダ「{folder}」がありません。", f"no folder {folder}",
+             "フォルダを作るか、別の場所を指定してください。", "create it or choose another place")
+    if output.is_dir():
+        fail(f"「{output}」はフォルダです。ファイル名を指定してください。", f"{output} is a folder",
+             "例：--output report.xlsx", "e.g. --output report.xlsx")
 
 projects_app = typer.Typer(help="協働事業の登録簿 / the registry of collaboration projects", no_args_is_help=True)
 
@@ -53,7 +76,7 @@ def _print_problems(exc: RegistryFileError) -> None:
 @friendly
 def import_command(
     file: Path = typer.Argument(..., help="UTF-8 の CSV / a UTF-8 CSV file: " + ",".join(COLUMNS)),
-    fiscal_year: int = typer.Option(..., "--fiscal-year", help="年度（西暦）/ fiscal year, e.g. 2020"),
+    fiscal_year: str = typer.Option(..., "--fiscal-year", help=FY_HELP),
     replace: bool = typer.Option(False, "--replace",
                                  help="その年度の登録をこのファイルで置き換える / remove the year's rows the file no longer lists"),
 ) -> None:
@@ -62,6 +85,7 @@ def import_command(
     Every row is checked first; a file with any bad row is reported (line and reason)
     and nothing of it is imported.
     """
+    fy = _fiscal_year(fiscal_year)
     require_schema()
     data = _read(file)
     large = data.count(b"\n") >= LARGE_IMPORT_ROWS
@@ -77,21 +101,21 @@ def import_command(
 
     with new_session() as s, progress:
         try:
-            result = import_file(s, data, fiscal_year, replace=replace, progress=advance)
+            result = import_file(s, data, fy, replace=replace, progress=advance)
         except RegistryFileError as exc:
             progress.stop()
             _print_problems(exc)
             raise
-    console.print(f"{fiscal_year}年度の登録簿に {result.rows} 件を取り込みました"
+    console.print(f"{era_year(fy)}の登録簿に {result.rows} 件を取り込みました"
                   f"（追加 {result.added}、更新 {result.updated}、削除 {result.removed}、案件と対応 {result.linked}）。")
-    console.print(f"[dim]imported {result.rows} rows into FY{fiscal_year}: {result.added} added, "
+    console.print(f"[dim]imported {result.rows} rows into FY{fy}: {result.added} added, "
                   f"{result.updated} updated, {result.removed} removed, {result.linked} linked to cases[/]")
 
 
 @projects_app.command("export")
 @friendly
 def export_command(
-    fiscal_year: int = typer.Option(..., "--fiscal-year", help="年度（西暦）/ fiscal year"),
+    fiscal_year: str = typer.Option(..., "--fiscal-year", help=FY_HELP),
     output: Path = typer.Option(None, "--output", "-o", help="書き出すファイル（省略時は標準出力）/ file (default: stdout)"),
 ) -> None:
     """登録簿を取込みと同じ形式の CSV で書き出します / export the year's registry in the import format.
@@ -99,9 +123,11 @@ def export_command(
     Includes the projects that passed through Kyodo (ids ``kyodo-<case>``), so the file
     can be edited and imported again without counting a project twice.
     """
+    fy = _fiscal_year(fiscal_year)
+    _writable(output)
     require_schema()
     with new_session() as s:
-        n = export_file(s, fiscal_year, path=output, out=None if output else sys.stdout)
+        n = export_file(s, fy, path=output, out=None if output else sys.stdout)
     if output:
         console.print(f"{n} 件を {output} に書き出しました。/ wrote {n} rows to {output}")
 
@@ -115,7 +141,7 @@ class ReportFormat(str, Enum):
 
 @friendly
 def report(
-    fiscal_year: int = typer.Option(..., "--fiscal-year", help="年度（西暦）/ fiscal year, e.g. 2020"),
+    fiscal_year: str = typer.Option(..., "--fiscal-year", help=FY_HELP),
     fmt: ReportFormat = typer.Option(ReportFormat.json, "--format", "-f", help="形式 / format"),
     output: Path = typer.Option(None, "--output", "-o",
                                 help="書き出すファイル（xlsx の省略時は article20-FY<年度>.xlsx、その他は標準出力）"
@@ -126,12 +152,20 @@ def report(
     The report checks its own tables (every total equals the sum of its parts) and says
     so; it exits with status 2 when a check fails.
     """
+    fy = _fiscal_year(fiscal_year)
+    _writable(output)
     require_schema()
     with new_session() as s:
-        data = build_report(s, fiscal_year)
+        data = build_report(s, fy)
+    if not data["projects"]["total"]:
+        # An all-zero report passes its own checks; it is almost always the wrong year.
+        fail(f"{era_year(fy)}（{fy}年度）の登録簿には事業が1件もありません。報告は作成しませんでした。",
+             f"nothing is registered for FY{fy}; no report written",
+             f"年度を確かめるか、`kyodo projects import ファイル --fiscal-year {fy}` で取り込んでください。",
+             f"check the year, or import the registry with `kyodo projects import FILE --fiscal-year {fy}`")
     body = RENDERERS[fmt.value](data)
     if output is None and fmt is ReportFormat.xlsx:
-        output = Path(f"article20-FY{fiscal_year}.xlsx")
+        output = Path(f"article20-FY{fy}.xlsx")
     if output is None:
         sys.stdout.buffer.write(body)
         sys.stdout.flush()

@@ -55,7 +55,35 @@ class Settings(BaseSettings):
         bad = [k for k, v in value.items() if v < 1]
         if bad:
             raise ValueError(f"deadline days must be at least 1: {', '.join(bad)}")
+        from states import LIFECYCLES
+
+        known = {d.key for lc in LIFECYCLES.values() for d in lc.deadlines}
+        unknown = sorted(set(value) - known)
+        if unknown:
+            # A misspelt key would silently leave the standard unchanged.
+            raise ValueError(f"unknown deadline {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        """Accept the URL forms people copy (``postgres://`` from hosting panels), refuse nonsense early."""
+        if not value:
+            return value
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        if value.startswith("postgres://"):
+            value = "postgresql://" + value[len("postgres://"):]
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError("not a database URL; use postgresql://user@host:5432/name or sqlite:///path") from None
+        if url.get_backend_name() not in ("postgresql", "sqlite"):
+            raise ValueError(f"{url.get_backend_name()} is not supported; use PostgreSQL or SQLite")
+        if url.drivername in ("postgresql", "postgresql+psycopg2"):  # psycopg 3 is what Kyodo installs
+            url = url.set(drivername="postgresql+psycopg")
+        return url.render_as_string(hide_password=False)
 
     @property
     def effective_database_url(self) -> str:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from typing import Any
 
 from cli.report_formats.labels import OWNER_KIND_JA, SECTIONS_JA, TITLE_JA
+from workflow.registry.cells import SafeWriter
 
 
 def render_json(report: dict[str, Any]) -> bytes:
@@ -17,10 +17,11 @@ def render_json(report: dict[str, Any]) -> bytes:
 def render_csv(report: dict[str, Any]) -> bytes:
     """Every table of the report, each under its heading and separated by a blank line.
 
-    UTF-8 with a byte-order mark, so that a spreadsheet program reads the Japanese.
+    UTF-8 with a byte-order mark, so that a spreadsheet program reads the Japanese; no
+    text cell can run as a formula.
     """
     out = io.StringIO()
-    w = csv.writer(out, lineterminator="\r\n")
+    w = SafeWriter(out, lineterminator="\r\n")
     p, c = report["projects"], report["contracted"]
     w.writerow([TITLE_JA, report["fiscal_year_label_ja"], report["fiscal_year_label_en"]])
     w.writerow([])

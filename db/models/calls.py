@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Text
+from sqlalchemy import BigInteger, Text
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
 from db.models.reviews import ReviewScores
@@ -23,7 +23,7 @@ class CallApplication(SQLModel, table=True):
     proposal_id: int = Field(foreign_key="proposal.id", index=True)
     organisation_id: int = Field(foreign_key="organisation.id")
     summary: str = Field(sa_type=Text)
-    proposed_amount_yen: int | None = None
+    proposed_amount_yen: int | None = Field(default=None, sa_type=BigInteger)  # yen beyond 2**31 exist
     submitted_by: int = Field(foreign_key="user.id")
     submitted_at: datetime = Field(sa_type=UTCDateTime)
     withdrawn: bool = False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Text
+from sqlalchemy import BigInteger, JSON, Text
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
 from db.types import UTCDateTime
@@ -21,7 +21,7 @@ class Contract(SQLModel, table=True):
     responsibility_sharing: str = Field(default="", sa_type=Text)
     period_start: date
     period_end: date
-    amount_yen: int | None = None
+    amount_yen: int | None = Field(default=None, sa_type=BigInteger)  # yen beyond 2**31 exist
     exempt: bool = False
     exemption_reason: str = Field(default="", sa_type=Text)
     amendments: int = 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Index, Text
+from sqlalchemy import BigInteger, JSON, Index, Text
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
 from db.types import UTCDateTime
@@ -18,7 +18,7 @@ class ProposalContent(SQLModel):
     content: str = Field(default="", sa_type=Text)
     field: int | None = Field(default=None, description="1..12, states.vocabulary.FIELDS")
     proposed_roles: str = Field(default="", sa_type=Text)
-    estimated_cost_yen: int | None = None
+    estimated_cost_yen: int | None = Field(default=None, sa_type=BigInteger)  # yen beyond 2**31 exist
     desired_contract_form: str | None = Field(default=None, max_length=20)
     # Article 13: fields the group asks to keep confidential; never public.
     confidential_fields: list[str] = Field(default_factory=list, sa_type=JSON)

@@ -7,7 +7,7 @@ through the engine are linked by ``proposal_id`` and appear by themselves.
 
 from __future__ import annotations
 
-from sqlalchemy import Text
+from sqlalchemy import BigInteger, Text
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
 
@@ -26,7 +26,7 @@ class RegistryProject(SQLModel, table=True):
     contract: bool = False
     origin: str | None = Field(default=None, max_length=10, description="city (Art. 9), citizen (Art. 10) or none")
     contract_count: int = 0
-    contract_amount_yen: int | None = None
+    contract_amount_yen: int | None = Field(default=None, sa_type=BigInteger)  # yen beyond 2**31 exist
     proposal_id: int | None = Field(default=None, foreign_key="proposal.id", index=True)
     content: str = Field(default="", sa_type=Text)
     results: str = Field(default="", sa_type=Text)

@@ -53,11 +53,13 @@ def test_export_writes_what_import_reads(cli_app, cli_db, tmp_path):
     target = tmp_path / "out.csv"
     out = run(cli_app, "projects", "export", "--fiscal-year", FY, "--output", target)
     assert out.exit_code == 0, out.output
-    assert target.read_text(encoding="utf-8").splitlines()[0] == SAMPLE.read_text(encoding="utf-8").splitlines()[0]
+    # Japanese Excel opens UTF-8 correctly only with a byte-order mark.
+    assert target.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert target.read_text(encoding="utf-8-sig").splitlines()[0] == SAMPLE.read_text(encoding="utf-8").splitlines()[0]
     out = run(cli_app, "projects", "import", target, "--fiscal-year", FY + 1)
     assert out.exit_code == 0, out.output
     stdout = run(cli_app, "projects", "export", "--fiscal-year", FY + 1)
-    assert sorted(stdout.stdout.splitlines()) == sorted(target.read_text(encoding="utf-8").splitlines())
+    assert sorted(stdout.stdout.splitlines()) == sorted(target.read_text(encoding="utf-8-sig").splitlines())
 
 
 def test_every_format_is_written(cli_app, cli_db, tmp_path, monkeypatch):
@@ -75,8 +77,62 @@ def test_every_format_is_written(cli_app, cli_db, tmp_path, monkeypatch):
     assert out.exit_code != 0
 
 
-def test_an_empty_year_reports_zeros_that_still_add_up(cli_app, cli_db):
-    out = run(cli_app, "report", "--fiscal-year", 2031)
-    assert out.exit_code == 0, out.output
-    report = json.loads(out.stdout)
-    assert report["projects"]["total"] == 0 and report["checks_ok"] is True
+def test_spreadsheet_formulas_never_run_from_an_export_or_the_report(cli_app, cli_db, tmp_path):
+    """A project name or partner written as a formula stays text in every CSV Kyodo writes."""
+    import csv
+
+    rows = list(csv.reader(SAMPLE.read_text(encoding="utf-8").splitlines()))
+    contracted = next(i for i, r in enumerate(rows) if i and r[7] == "1")  # listed in the report's table
+    rows[contracted][1], rows[contracted][6] = "=HYPERLINK(\"http://evil.example\";\"見守り\")", "@SUM(1+1)"
+    hostile = tmp_path / "hostile.csv"
+    hostile.write_text("\n".join(_csv_line(r) for r in rows) + "\n", encoding="utf-8")
+    assert run(cli_app, "projects", "import", hostile, "--fiscal-year", FY).exit_code == 0
+    exported = tmp_path / "out.csv"
+    assert run(cli_app, "projects", "export", "--fiscal-year", FY, "--output", exported).exit_code == 0
+    report = tmp_path / "r.csv"
+    assert run(cli_app, "report", "--fiscal-year", FY, "--format", "csv", "--output", report).exit_code == 0
+
+    for path in (exported, report):
+        cells_written = [c for row in csv.reader(open(path, encoding="utf-8-sig")) for c in row]
+        assert "'=HYPERLINK(\"http://evil.example\";\"見守り\")" in cells_written, path
+        assert not [c for c in cells_written if c[:1] in ("=", "+", "@")], path
+    # The export imports again as the text that was written, not with the apostrophe.
+    assert run(cli_app, "projects", "import", exported, "--fiscal-year", FY + 1).exit_code == 0
+    with cli_db.connect() as conn:
+        names = set(conn.execute(select(RegistryProject.name).where(RegistryProject.fiscal_year == FY + 1)).scalars())
+    assert "=HYPERLINK(\"http://evil.example\";\"見守り\")" in names
+
+
+def _csv_line(cells) -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(cells)
+    return out.getvalue()
+
+
+def test_a_fiscal_year_is_taken_as_clerks_write_it(cli_app, cli_db):
+    run(cli_app, "projects", "import", SAMPLE, "--fiscal-year", FY)
+    era = f"令和{FY - 2018}"
+    for given in (str(FY), era, f"R{FY - 2018}", f"{era}年度"):
+        out = run(cli_app, "report", "--fiscal-year", given, "--format", "json")
+        assert out.exit_code == 0, (given, out.output)
+        assert json.loads(out.stdout)["fiscal_year"] == FY
+    # The era year alone is refused with the fix, never read as the year 2 or 8.
+    out = run(cli_app, "report", "--fiscal-year", str(FY - 2018), "--format", "json")
+    assert out.exit_code == 1 and era in out.output and str(FY) in out.output
+
+
+def test_a_year_with_nothing_registered_is_said_not_reported_as_zeros(cli_app, cli_db):
+    out = run(cli_app, "report", "--fiscal-year", FY, "--format", "json")
+    assert out.exit_code == 1
+    assert "1件もありません" in out.output and "kyodo projects import" in out.output
+
+
+def test_an_output_into_a_missing_folder_is_said_before_any_work(cli_app, cli_db, tmp_path):
+    run(cli_app, "projects", "import", SAMPLE, "--fiscal-year", FY)
+    out = run(cli_app, "report", "--fiscal-year", FY, "--format", "xlsx", "--output", tmp_path / "no" / "r.xlsx")
+    assert out.exit_code == 1 and "フォルダ" in out.output
+    out = run(cli_app, "projects", "export", "--fiscal-year", FY, "--output", tmp_path / "no" / "r.csv")
+    assert out.exit_code == 1 and "フォルダ" in out.output

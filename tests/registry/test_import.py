@@ -154,8 +154,15 @@ def test_contract_flag_origin_and_counts_must_agree():
                      (6, "origin"), (7, "contract_count")]
 
 
-def test_a_file_that_is_not_utf8_is_reported_with_its_line():
-    data = sample_bytes().decode().encode("cp932")
+def test_a_file_saved_by_japanese_excel_as_cp932_is_read_like_utf8():
+    # 「CSV（コンマ区切り）」 in Japanese Excel writes Shift_JIS (CP932); 「CSV UTF-8」 adds a BOM.
+    text = sample_bytes().decode()
+    assert parse(text.encode("cp932")) == parse(text.encode("utf-8")) == parse(text.encode("utf-8-sig"))
+
+
+def test_a_file_in_neither_encoding_is_reported_with_its_line():
+    lines = sample_bytes().decode().splitlines()
+    data = (lines[0] + "\n").encode() + lines[1].encode("utf-8") + b"\x80\xff\n"
     assert problems_of(data) == [(2, "")]
 
 

@@ -23,6 +23,7 @@ from typing import Callable, Iterable
 
 from states.vocabulary import FIELDS, OWNER_KINDS
 from workflow.errors import KyodoError
+from workflow.registry.cells import SafeWriter, unmark
 
 COLUMNS = ("id", "name", "owner_kind", "owner", "section", "field", "partner", "contract", "origin",
            "contract_count", "contract_amount_yen")
@@ -100,12 +101,18 @@ class RegistryFileError(KyodoError):
 
 
 def _decode(data: bytes) -> tuple[str | None, list[Problem]]:
+    """UTF-8 (with or without a byte-order mark), else Shift_JIS as Windows writes it (CP932):
+    Japanese Excel's 「CSV（コンマ区切り）」 saves CP932, its 「CSV UTF-8」 saves UTF-8."""
     try:
         return data.decode("utf-8-sig"), []
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        return None, [Problem(line, "", "UTF-8 として読めない文字があります（Excel の「CSV UTF-8」で保存してください）。",
-                              "not valid UTF-8 (save as 'CSV UTF-8')")]
+    except UnicodeDecodeError as utf8_error:
+        try:
+            return data.decode("cp932"), []
+        except UnicodeDecodeError:
+            line = data[: utf8_error.start].count(b"\n") + 1
+            return None, [Problem(line, "", "UTF-8 としても Shift_JIS（CP932）としても読めない文字があります"
+                                            "（Excel の「CSV UTF-8」で保存してください）。",
+                                  "neither UTF-8 nor Shift_JIS (CP932); save as 'CSV UTF-8'")]
 
 
 def _int(text: str) -> int | None:
@@ -223,7 +230,7 @@ def parse(data: bytes, progress: Callable[[int, int], None] | None = None) -> li
             problems.append(Problem(start, "", f"列の数が{len(record)}です（{len(COLUMNS)}列必要です）。",
                                     f"{len(record)} values; {len(COLUMNS)} expected"))
         else:
-            row, found = _check_row(start, dict(zip(COLUMNS, record)))
+            row, found = _check_row(start, dict(zip(COLUMNS, (unmark(c) for c in record))))
             problems += found
             if row is not None:
                 if row.id in first_line:
@@ -244,7 +251,7 @@ def parse(data: bytes, progress: Callable[[int, int], None] | None = None) -> li
 
 def write_csv(rows: Iterable[RegistryRow], out: io.TextIOBase) -> int:
     """The import format, so that an export can be edited and imported again."""
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeWriter(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     n = 0
     for row in rows:

@@ -235,7 +235,8 @@ def year_registry(session: Session, fiscal_year: int) -> YearRegistry:
 def export_file(session: Session, fiscal_year: int, path: Path | None = None, out: io.TextIOBase | None = None) -> int:
     rows = year_registry(session, fiscal_year).rows
     if path is not None:
-        with open(path, "w", encoding="utf-8", newline="") as f:
+        # With a byte-order mark: Japanese Excel reads UTF-8 without one as Shift_JIS (mojibake).
+        with open(path, "w", encoding="utf-8-sig", newline="") as f:
             return write_csv(rows, f)
     return write_csv(rows, out)
 

@@ -159,3 +159,21 @@ def test_naive_datetimes_from_sqlite_are_utc():
     naive = datetime(2026, 5, 6, 15, 30)
     assert to_utc(naive) == datetime(2026, 5, 6, 15, 30, tzinfo=timezone.utc)
     assert to_japan(naive).date() == date(2026, 5, 7)
+
+
+def test_a_date_based_duty_on_a_closed_day_is_due_on_the_next_open_day():
+    from config import Settings
+    from states import get_lifecycle
+    from workflow.engine.deadlines import due_on
+
+    lc = get_lifecycle("citizen_proposal")
+    settings = Settings()
+    # A contract ending on Sunday 31 March 2030: the completion is due on Monday 1 April.
+    assert due_on(lc.deadline("implementation"), date(2029, 4, 1), {"period_end": date(2030, 3, 31)},
+                  settings) == date(2030, 4, 1)
+    # FY2026 ends 31 March 2027; 91 days later is Thursday 30 June 2027, a business day: unchanged.
+    assert due_on(lc.deadline("annual_evaluation"), date(2027, 4, 2), {"fiscal_year": 2026},
+                  settings) == date(2027, 6, 30)
+    # FY2029 + 91 days is Sunday 30 June 2030: due on Monday 1 July.
+    assert due_on(lc.deadline("annual_evaluation"), date(2030, 4, 2), {"fiscal_year": 2029},
+                  settings) == date(2030, 7, 1)

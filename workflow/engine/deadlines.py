@@ -27,11 +27,15 @@ def days_for(policy: DeadlinePolicy, settings: Settings) -> int:
 
 
 def due_on(policy: DeadlinePolicy, today: date, facts: dict[str, Any], settings: Settings) -> date:
+    """The day a duty is due; one that would fall on a day the offices are closed (a weekend,
+    a holiday, the year-end closure) is due on the next day they are open."""
     if policy.rule == "business_days":
         return add_business_days(today, days_for(policy, settings))
     if policy.rule == "after_fiscal_year_end":
-        return fiscal_year_end(int(facts["fiscal_year"])) + timedelta(days=days_for(policy, settings))
-    return facts[policy.date_field]
+        day = fiscal_year_end(int(facts["fiscal_year"])) + timedelta(days=days_for(policy, settings))
+    else:
+        day = facts[policy.date_field]
+    return add_business_days(day, 0)
 
 
 def _scope(policy: DeadlinePolicy, facts: dict[str, Any]) -> str:

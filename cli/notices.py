@@ -9,7 +9,7 @@ from cli.database import require_schema
 from cli.errors import fail, friendly
 from cli.output import console, jtime
 from config import get_settings
-from db.session import new_session
+from db.session import get_engine, new_session
 from notifications import outbox
 from workflow.calendar.clock import SystemClock
 
@@ -53,7 +53,9 @@ def worker(concurrency: int = typer.Option(2, help="同時に処理する数 / w
     from notifications.celery_app import app as celery
 
     require_schema()
+    get_engine().dispose()  # nothing opened here may cross the fork into the pool's processes
     settings = get_settings()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
     args = ["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency}", "--hostname=kyodo@%h"]
     if settings.embedded_broker:
         # One process does everything on the embedded default: worker threads and the beat.
@@ -67,5 +69,8 @@ def beat(loglevel: str = typer.Option("INFO")) -> None:
     from notifications.celery_app import app as celery
 
     require_schema()
+    get_engine().dispose()
     settings = get_settings()
+    # The beat keeps its schedule under var/, which a fresh server does not have yet.
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
     celery.start(["beat", f"--loglevel={loglevel}", f"--schedule={settings.var_dir / 'beat-schedule'}"])

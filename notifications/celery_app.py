@@ -15,6 +15,7 @@ from pathlib import Path
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import worker_process_init
 
 from config import Settings, get_settings
 from notifications import embedded_broker
@@ -55,6 +56,20 @@ def make_celery(settings: Settings | None = None) -> Celery:
 
 
 app = make_celery()
+
+
+@worker_process_init.connect
+def _own_connections(**_) -> None:
+    """A forked worker process must not use the connections its parent opened.
+
+    The prefork pool forks after the parent may have read the database (the schema check
+    of ``kyodo worker``); two processes on one PostgreSQL socket read each other's
+    results. Dropping the inherited pool without closing it (the parent still owns those
+    sockets) makes the child open its own.
+    """
+    from db.session import get_engine
+
+    get_engine().dispose(close=False)
 
 
 def reconfigure(settings: Settings) -> None:

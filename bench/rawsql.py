@@ -221,7 +221,8 @@ class RawLifecycle:
         self.ids = {who: a.user_id for who, a in city.actors.items()}
         self.audit = {trigger + (":" + who if trigger.startswith("submit_") else ""): _audit_json(given)
                       for trigger, who, given in city.steps()}
-        self.audit["create"] = json.dumps({"revision": 1})
+        # Creation records what the group gave, as the engine's audit does.
+        self.audit["create"] = json.dumps({"organisation_id": city.org, "content": COMPLETE})
         self.content = dict(COMPLETE, confidential_fields="[]")
 
     # -- plumbing --------------------------------------------------------------------
@@ -272,7 +273,7 @@ class RawLifecycle:
             "sender_section": s.sender_section,
         }
         out = []
-        for kind, role in notify:
+        for kind, role, *_ in notify:
             recipients = conn.execute(RECIPIENTS[role], dict(
                 organisation_id=row.organisation_id, proposal_id=row.id, department_id=department_id)).all()
             context = {**base, **kind_context(kind, role)}
@@ -376,7 +377,7 @@ class RawLifecycle:
             self._notices(conn, "adopt", row, version, row.department_id, lambda kind, role: {
                 "outcome": "adopted", "document_number": number, "decided_on": self.today, "reasons": REASONS,
                 "article": "第10条第2項", "mayor_title": s.mayor_title,
-                "next_step_contact": {"section": row.dept_name, "email": s.contact_email,
+                "contact": {"section": row.dept_name, "email": s.contact_email,
                                       "phone": s.contact_phone}})
 
     def conclude_contract(self, pid: int) -> None:

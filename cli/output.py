@@ -33,7 +33,6 @@ def state_label(lc: Lifecycle, state: str) -> str:
 
 
 def trigger_label(lc: Lifecycle, trigger: str) -> str:
-    ts = lc.transitions_for(trigger)
-    if not ts:
-        return {"create": "作成 / created", "save_revision": "提案書を修正 / revised"}.get(trigger, trigger)
-    return f"{ts[0].label_ja} / {ts[0].label_en}"
+    """A trigger as people read it (creation included); a name the lifecycle does not know, as is."""
+    label = lc.trigger_label(trigger)
+    return f"{label[0]} / {label[1]}" if label else trigger

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from cli.database import require_schema
 from cli.errors import fail, friendly
 from cli.output import console, jdate, jtime, state_label, trigger_label
+from db.models import Department, Organisation
 from db.session import new_session
-from states import get_lifecycle
+from states import LIFECYCLES, Lifecycle, get_lifecycle
+from states.common import REVIEW_CRITERIA
 from states.vocabulary import FIELDS
 from workflow import engine
-from workflow.queries import cases as queries
 from workflow.actors import load_actor_by_login
+from workflow.calls import MAX_REVIEW_TOTAL, score_table
 from workflow.proposals import revisions
+from workflow.queries import cases as queries
 
 app = typer.Typer(help="提案 / proposals", no_args_is_help=True)
 
@@ -22,7 +25,9 @@ app = typer.Typer(help="提案 / proposals", no_args_is_help=True)
 @app.command("list")
 @friendly
 def list_command(state: str = typer.Option(None, help="この状態のものだけ / only this state")) -> None:
-    """提案の一覧 / list proposals."""
+    """提案・公募の一覧 / list proposals and calls."""
+    if state:
+        _require_known_state(state)
     require_schema()
     with new_session() as s:
         lines = queries.list_proposals(s, state=state)
@@ -39,21 +44,42 @@ def list_command(state: str = typer.Option(None, help="この状態のものだ�
     console.print(table)
 
 
+def _require_known_state(state: str) -> None:
+    """Refuse a state no lifecycle has, naming every lifecycle's states (a typo would list nothing)."""
+    if any(lc.has_state(state) for lc in LIFECYCLES.values()):
+        return
+    per = "; ".join(f"{name}: {', '.join(st.name for st in lc.states)}" for name, lc in LIFECYCLES.items())
+    fail(f"状態「{state}」はどのライフサイクルにもありません。", f"unknown state {state!r}",
+         f"次のいずれかを指定してください（{per}）", f"use one of ({per})")
+
+
 @app.command("show")
 @friendly
 def show(proposal_id: int = typer.Argument(..., help="提案番号 / proposal id")) -> None:
-    """提案の詳細：状態・履歴・期限 / one proposal: state, history, deadlines."""
+    """提案・公募の詳細：状態・応募と審査結果・履歴・期限 / one case: state, applications, history, deadlines."""
     require_schema()
     with new_session() as s:
         row = engine.load_case_row(s, proposal_id)
         lc = queries.lifecycle_of(row)
-        console.print(f"[bold]提案 {row.id}: {row.title}[/]  (version {row.version}, revision {row.revision})")
+        console.print(f"[bold]案件 {row.id}: {row.title}[/]  (version {row.version}, revision {row.revision})")
+        console.print(f"種別 / kind: {lc.label_ja} / {lc.label_en}")
         console.print(f"状態 / state: [bold]{state_label(lc, row.state)}[/]")
         field = FIELDS.get(row.field or 0, ("—", "—"))
         console.print(f"分野 / field: {field[0]} / {field[1]}")
+        org = s.get(Organisation, row.organisation_id) if row.organisation_id else None
+        dept = s.get(Department, row.department_id) if row.department_id else None
+        # A call for partners (Art. 9) has no partner until its selection.
+        console.print(f"団体 / group: {org.name if org else '—'}")
+        console.print(f"所管課 / department: {dept.name_ja if dept else '—'}")
+        if row.closing_on or row.selection_criteria:
+            console.print(f"選定基準 / selection criteria: {row.selection_criteria or '—'}")
+            console.print(f"応募締切日 / closing date: {jdate(row.closing_on)}")
+            if not print_scores(s, lc, proposal_id):
+                console.print("応募 / applications: まだありません / none yet")
         d = queries.decision(s, proposal_id)
         if d:
-            outcome = "採用 / adopted" if d.outcome == "adopted" else "不採用 / not adopted"
+            decided = next((t for t in lc.transitions if t.outcome == d.outcome and "reasons" in t.inputs), None)
+            outcome = f"{decided.label_ja} / {decided.label_en}" if decided else d.outcome
             console.print(f"決定 / decision: {outcome}  {d.document_number}  {jtime(d.decided_at)}")
             console.print(f"  理由 / reasons: {d.reasons}")
         contract, amendments = queries.contract(s, proposal_id)
@@ -75,6 +101,29 @@ def show(proposal_id: int = typer.Argument(..., help="提案番号 / proposal id
         console.print(dl)
         revs = revisions(s, proposal_id)
         console.print(f"版 / revisions: " + ", ".join(f"{r.number} ({jtime(r.created_at)})" for r in revs))
+
+
+def print_scores(s, lc: Lifecycle, proposal_id: int) -> bool:
+    """Every application to a call with every reviewer's scores (staff only); False when there is none."""
+    table = score_table(s, proposal_id)
+    if not table:
+        return False
+    # Japanese has no spaces to wrap at: fold the long cells rather than cut them short.
+    out = Table("応募 / application", Column("団体 / group", overflow="fold"), "提案金額 / amount",
+                Column("審査 / reviews", overflow="fold"), "平均 / mean", "順位 / rank", "状況 / status",
+                title=f"応募と審査結果 / applications and scores（1人{MAX_REVIEW_TOTAL}点満点 / out of {MAX_REVIEW_TOTAL}）")
+    for a in table:
+        reviews = "\n".join(
+            f"{r.reviewer_name}: " + "・".join(f"{lc.input(c).label_ja}{r.scores[c]}" for c in REVIEW_CRITERIA)
+            + f"＝{r.total}" + (f" {r.comment}" if r.comment else "")
+            for r in a.reviews) or "—"
+        status = "選定 / selected" if a.selected else ("取下げ / withdrawn" if a.withdrawn else "")
+        amount = f"{a.proposed_amount_yen:,} 円" if a.proposed_amount_yen is not None else "—"
+        out.add_row(str(a.application_id), f"{a.organisation_name}\n{a.summary}", amount, reviews,
+                    str(a.average_total) if a.average_total is not None else "—",
+                    str(a.rank) if a.rank is not None else "—", status)
+    console.print(out)
+    return True
 
 
 def print_history(s, lc, proposal_id: int, title: str = "履歴 / history") -> None:

@@ -5,7 +5,8 @@ pages, a Celery worker thread consumes the SQLite broker, and a ticker thread se
 relay and the reminder scan at the beat's intervals (the beat schedule's own figures).
 With Redis configured, run `kyodo worker` and one `kyodo beat` beside any number of
 `kyodo serve` instances. `--demo` tells the demo stories on a fresh SQLite database,
-adds open cases so every role has work waiting, and prints a login for each role.
+adds open proposals and calls for partners so every role has work of both lifecycles
+waiting, and prints a login for each role.
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ import os
 import secrets
 import tempfile
 import threading
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, Callable, NamedTuple
 
 import typer
 
+from cli.demo import REVIEWERS
 from cli.errors import friendly
 from cli.output import console
 
@@ -97,63 +101,149 @@ def _fresh_demo_environment() -> Path:
     return var
 
 
-# The open cases added to the stories, each left where some role must act. Days are how
-# long ago the case was submitted: the older ones are overdue, for the compliance board.
+# --- The open cases added to the stories, each left where some role must act.
+#
+# A seeded case plays a script: on which day after it began, who fires which trigger with
+# what. Each case stops after the first step firing the trigger it names; a detour is a
+# step only the case stopping there takes. Days ago are counted from today, so the older
+# cases are overdue, for the compliance board.
+
+OWNER, DEPARTMENT = "<the group or department that began the case>", "<the department in charge>"
+
+
+class Step(NamedTuple):
+    day: int
+    who: str  # a login, or OWNER / DEPARTMENT
+    trigger: str
+    inputs: Callable[[Seeded], dict[str, Any]] | dict[str, Any] = {}
+    detour: bool = False
+
+
+@dataclass
+class Seeded:
+    """One seeded case as its script sees it."""
+
+    d: Any  # the demo world (cli.demo.Demo)
+    owner: str
+    department: str
+    applications: list[int] = field(default_factory=list)
+
+    def login(self, who: str) -> str:
+        return {OWNER: self.owner, DEPARTMENT: self.department}.get(who, who)
+
+    def reviewers(self) -> list[int]:
+        return [self.d.people[login].user_id for login in REVIEWERS]
+
+
+SCORES = dict(score_technique=4, score_expertise=4, score_quality=3, score_capability=4,
+              review_comment="地域の課題に即した提案です。")
+
+PROPOSAL_SCRIPT = (
+    Step(0, OWNER, "submit"),
+    Step(1, "tanaka", "start_review",
+         lambda c: dict(reviewer_ids=c.reviewers(), department_id=c.d.depts[c.department])),
+    *(Step(3, reviewer, "submit_review", SCORES) for reviewer in REVIEWERS),
+    Step(3, "tanaka", "finish_review"),
+    Step(5, DEPARTMENT, "request_revision", dict(revision_request="調査の頻度と安全管理の体制を追記してください。"),
+         detour=True),
+    Step(5, DEPARTMENT, "refer_for_decision", dict(department_opinion="公益性が高く、採用が適当と考えます。")),
+    Step(6, "kobayashi", "adopt", dict(reasons="地域の防災力の向上に資する提案であり、審査員の評価も高いため。")),
+)
+
+# Group, organisation, title, field, days ago, the trigger the case stops after.
 OPEN_CASES = (
-    ("sato", "shokudo", "子ども食堂の食材ロス削減マップ", 5, 20, "submitted"),
-    ("yamada", "midori", "川辺の外来植物の駆除と学習会", 2, 3, "under_review"),
-    ("suzuki", "aoba", "自治会の災害時要援護者名簿づくり", 8, 30, "under_review"),
-    ("kimura", "esports", "高齢者向けデジタル交流会", 10, 8, "in_coordination"),
-    ("yamada", "midori", "河川敷の花壇づくりと水辺の観察会", 2, 40, "in_coordination"),
-    ("yamada", "midori", "川辺のごみ調査とマップ公開", 2, 25, "revision_requested"),
-    ("suzuki", "bousai", "防災マップのオープンデータ化", 8, 12, "awaiting_decision"),
-    ("sato", "shokudo", "こども食堂の学習支援", 5, 70, "awaiting_decision"),
-    ("suzuki", "bousai", "避難所運営訓練の共同実施", 8, 45, "contracting"),
+    ("sato", "shokudo", "子ども食堂の食材ロス削減マップ", 5, 20, "submit"),
+    ("yamada", "midori", "川辺の外来植物の駆除と学習会", 2, 3, "start_review"),
+    ("suzuki", "aoba", "自治会の災害時要援護者名簿づくり", 8, 30, "start_review"),
+    ("kimura", "esports", "高齢者向けデジタル交流会", 10, 8, "finish_review"),
+    ("yamada", "midori", "河川敷の花壇づくりと水辺の観察会", 2, 40, "finish_review"),
+    ("yamada", "midori", "川辺のごみ調査とマップ公開", 2, 25, "request_revision"),
+    ("suzuki", "bousai", "防災マップのオープンデータ化", 8, 12, "refer_for_decision"),
+    ("sato", "shokudo", "こども食堂の学習支援", 5, 70, "refer_for_decision"),
+    ("suzuki", "bousai", "避難所運営訓練の共同実施", 8, 45, "adopt"),
 )
 DEPARTMENT_OF = {2: "env", 5: "kohoku", 8: "bousai", 10: "keizai"}
 
+# A call accepts applications for two weeks from the day it is prepared.
+CALL_OPEN_DAYS = 14
 
-def _open_cases(d, real_now: datetime) -> list[int]:
-    from workflow import engine, proposals
+
+def _application(n: int) -> Callable[[Seeded], dict[str, Any]]:
+    return lambda c: dict(application_id=c.applications[n], **SCORES)
+
+
+def _applying(org: str) -> Callable[[Seeded], dict[str, Any]]:
+    return lambda c: dict(organisation_id=c.d.orgs[org], proposed_amount_yen=900_000,
+                          application_summary="地域の団体と連携して、年間を通じて活動を企画・運営します。")
+
+
+# A call of the department: published, applied to by two groups, closed after its closing
+# date, every application reviewed by the panel, referred for selection.
+CALL_SCRIPT = (
+    Step(1, DEPARTMENT, "open_call"),
+    Step(2, "suzuki", "submit_application", _applying("aoba")),
+    Step(3, "yamada", "submit_application", _applying("midori")),
+    Step(CALL_OPEN_DAYS + 2, DEPARTMENT, "close_applications", lambda c: dict(reviewer_ids=c.reviewers())),
+    *(Step(CALL_OPEN_DAYS + 4, reviewer, "review_application", _application(n))
+      for reviewer in REVIEWERS for n in range(2)),
+    Step(CALL_OPEN_DAYS + 6, DEPARTMENT, "refer_for_selection",
+         dict(department_opinion="審査の平均点が最も高い応募を相手方とすることが適当と考えます。")),
+)
+
+# Calls of the department whose staff logs in (``env``): one open for applications (one
+# group has applied; ``yamada``'s may still), one under selection review (the panel's
+# work), one awaiting the approver's selection. Title, days ago, the trigger it stops after.
+OPEN_CALLS = (
+    ("公園の花壇と緑を地域で育てる協働事業", 5, "submit_application"),
+    ("川辺の環境学習プログラムの協働事業", 25, "close_applications"),
+    ("里山の保全と体験活動の協働事業", 40, "refer_for_selection"),
+)
+CALLING_DEPARTMENT = "env"
+
+
+def _play(c: Seeded, pid: int, script: tuple[Step, ...], stop_after: str, began: datetime) -> None:
+    """Play ``script`` on one case up to the first step firing ``stop_after``."""
+    from workflow import engine
     from workflow.calendar.clock import MovableClock
 
+    last = next(i for i, step in enumerate(script) if step.trigger == stop_after)
+    for i, step in enumerate(script[:last + 1]):
+        if step.detour and i != last:
+            continue
+        clock = MovableClock(began + timedelta(days=step.day))
+        given = step.inputs(c) if callable(step.inputs) else step.inputs
+        out = engine.apply(c.d.s, pid, step.trigger, c.d.people[c.login(step.who)], given, clock=clock)
+        if "application_id" in out.facts:
+            c.applications.append(out.facts["application_id"])
+
+
+def _open_cases(d, real_now: datetime) -> list[int]:
+    from workflow import calls, proposals
+    from workflow.calendar.clock import MovableClock, japan_today
+
     ids = []
-    for who, org, title, field, days_ago, target in OPEN_CASES:
-        clock = MovableClock(real_now - timedelta(days=days_ago))
-        d.clock = clock
-        content = dict(title=title, field=field, purpose=f"{title}を通じて地域の課題を解決する。",
+    for who, org, title, field_, days_ago, stop_after in OPEN_CASES:
+        began = real_now - timedelta(days=days_ago)
+        content = dict(title=title, field=field_, purpose=f"{title}を通じて地域の課題を解決する。",
                        content=f"{title}を月1回実施し、結果を市と共有する。",
                        proposed_roles="団体：企画と運営／市：広報と会場の調整", estimated_cost_yen=500_000,
                        desired_contract_form="subsidy")
-        pid = proposals.create(d.s, d.people[who], d.orgs[org], content, clock=clock)
+        pid = proposals.create(d.s, d.people[who], d.orgs[org], content, clock=MovableClock(began))
+        _play(Seeded(d, who, DEPARTMENT_OF[field_]), pid, PROPOSAL_SCRIPT, stop_after, began)
         ids.append(pid)
-        do = lambda trigger, person, **inputs: engine.apply(d.s, pid, trigger, d.people[person], inputs,  # noqa: E731
-                                                          clock=clock)
-        do("submit", who)
-        if target == "submitted":
-            continue
-        clock.advance(days=1)
-        do("start_review", "tanaka", reviewer_ids=[d.people["ito"].user_id, d.people["watanabe"].user_id],
-           department_id=d.depts[DEPARTMENT_OF[field]])
-        if target == "under_review":
-            continue
-        clock.advance(days=2)
-        for reviewer in ("ito", "watanabe"):
-            do("submit_review", reviewer, score_technique=4, score_expertise=4, score_quality=3,
-               score_capability=4, review_comment="地域の課題に即した提案です。")
-        do("finish_review", "tanaka")
-        if target == "in_coordination":
-            continue
-        dept = DEPARTMENT_OF[field]
-        clock.advance(days=2)
-        if target == "revision_requested":
-            do("request_revision", dept, revision_request="調査の頻度と安全管理の体制を追記してください。")
-            continue
-        do("refer_for_decision", dept, department_opinion="公益性が高く、採用が適当と考えます。")
-        if target == "awaiting_decision":
-            continue
-        clock.advance(days=1)
-        do("adopt", "kobayashi", reasons="地域の防災力の向上に資する提案であり、審査員の評価も高いため。")
+    for title, days_ago, stop_after in OPEN_CALLS:
+        began = real_now - timedelta(days=days_ago)
+        clock = MovableClock(began)
+        pid = calls.create_call(
+            d.s, d.people[CALLING_DEPARTMENT], title=title, field=2, clock=clock,
+            purpose=f"{title}を通じて、地域の団体とともに身近な環境を守り育てる。",
+            content=f"{title}として、年間を通じた活動の企画・運営と記録の作成を行う。",
+            proposed_roles="団体：活動の企画と運営／市：会場の確保と広報",
+            criteria="地域での活動実績、参加者の安全管理の体制、継続して運営できる人員",
+            closing_on=japan_today(clock) + timedelta(days=CALL_OPEN_DAYS),
+            estimated_cost_yen=1_000_000, contract_form="entrustment")
+        _play(Seeded(d, CALLING_DEPARTMENT, CALLING_DEPARTMENT), pid, CALL_SCRIPT, stop_after, began)
+        ids.append(pid)
     return ids
 
 
@@ -172,13 +262,13 @@ def _demo(password: str) -> None:
         d = Demo(s, MovableClock(datetime(2026, 4, 1, 9, tzinfo=JST)))
         d.seed()
         d.run()
-        story_end = d.clock.now()
-        console.rule("対応待ちの案件を追加 / open cases for every role")
-        ids = _open_cases(d, SystemClock().now())
+        console.rule("対応待ちの案件と公募を追加 / open cases and calls for every role")
+        real_now = SystemClock().now()
+        ids = _open_cases(d, real_now)
         console.print(f"  {len(ids)} 件 / cases: ID {', '.join(map(str, ids))}")
         s.execute(update(User).values(password_hash=hash_password(password)))
         s.commit()
-        latest = max(d.clock.now(), SystemClock().now(), story_end)
+        latest = max(d.latest, real_now)
     _deliver(latest)
 
 

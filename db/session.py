@@ -6,6 +6,8 @@ worker and the command line can share one file.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from functools import lru_cache
 from pathlib import Path
 
@@ -56,6 +58,18 @@ def get_engine() -> Engine:
 
 def new_session(engine: Engine | None = None) -> Session:
     return Session(engine or get_engine(), expire_on_commit=False)
+
+
+@contextmanager
+def write(session: Session):
+    """One write transaction: begun as a writer, committed at the end, rolled back on any error."""
+    try:
+        begin_write(session)
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
 
 
 def begin_write(session: Session) -> None:

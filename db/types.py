@@ -35,3 +35,7 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+# Row ids are 32-bit serials on PostgreSQL: a larger number names no row and is refused
+# at the edge (404/422) instead of reaching the database as an out-of-range value.
+MAX_ID = 2**31 - 1

@@ -1,4 +1,4 @@
-"""Reminders derived from deadline rows, and the reviewers' daily digest.
+"""Reminders derived from deadline rows, and the reviewers' daily digest, for every lifecycle.
 
 For every open deadline the policy in ``states/`` gives the steps: some business days
 before, on the day, and every few business days after, escalating once overdue. A scan
@@ -6,6 +6,11 @@ writes only the latest step that has come (a scan that was down for a week does 
 send a week of reminders), and the database refuses a second row for the same
 (deadline, step, recipient), so scans may overlap. A closed deadline is never scanned:
 reminders stop the moment the case moves on.
+
+Each deadline's policy is read from its case's own lifecycle. The digest lists, for each
+reviewer, the cases in a state that waits on reviewers where the lifecycle's rules say
+the reviewer still has something to review (``review_pending``: a proposal not yet
+reviewed, or a call with an application not yet scored by them).
 """
 
 from __future__ import annotations
@@ -13,11 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, false, or_, select
 from sqlmodel import Session
 
 from config import Settings
-from db.models import Deadline, Notice, Proposal, ReviewAssignment, Review, User
+from db.models import Deadline, Membership, Notice, Proposal, ReviewAssignment, User
 from db.session import begin_write
 from states import DeadlinePolicy, get_lifecycle
 from states.roles import ROLES
@@ -25,6 +30,8 @@ from workflow.calendar.japan import add_business_days, business_days_between
 from workflow.calendar.clock import Clock, japan_today
 from workflow.engine.outbox import common_context, enqueue
 from workflow.engine.recipients import Recipient, resolve
+from workflow.queries.worklists import waiting_states
+from workflow.rules.catalogue import rules_for
 
 # Deadlines further away than this cannot have a reminder step today.
 HORIZON_DAYS = 60
@@ -142,24 +149,34 @@ def _already_written(session: Session, proposal_ids: list[int]) -> set[str]:
     return found
 
 
-def digest(session: Session, clock: Clock, settings: Settings) -> int:
-    """One message a day to each reviewer with something waiting; returns rows written."""
-    today, now = japan_today(clock), clock.now()
-    lc = get_lifecycle("citizen_proposal")
-    pending = session.execute(
-        select(ReviewAssignment.reviewer_id, Proposal.id, Proposal.title, Proposal.state, Deadline.due_on)
-        .join(Proposal, Proposal.id == ReviewAssignment.proposal_id)
-        .outerjoin(Deadline, (Deadline.proposal_id == Proposal.id) & (Deadline.key == "review")
-                   & Deadline.closed_at.is_(None))
-        .where(Proposal.state == "under_review")
-        .where(~select(Review.id).where(Review.proposal_id == Proposal.id,
-                                        Review.reviewer_id == ReviewAssignment.reviewer_id).exists())
-        .order_by(ReviewAssignment.reviewer_id, Deadline.due_on)
+def _pending_reviews(session: Session):
+    """(reviewer, case id, title, lifecycle, state, due) for every review a reviewer still owes, any lifecycle."""
+    ra, p, d = ReviewAssignment, Proposal, Deadline
+    waiting = [(lc, states) for lc, states in waiting_states("reviewer")]
+    keys = sorted({s.deadline for _, states in waiting for s in states})
+    owed = or_(*(and_(p.lifecycle == lc.name, p.state.in_([s.name for s in states]),
+                      rules_for(lc.name).review_pending(p.id, ra.reviewer_id)) for lc, states in waiting))
+    rows = session.execute(
+        select(ra.reviewer_id, p.id, p.title, p.lifecycle, p.state, d.due_on)
+        .join(p, p.id == ra.proposal_id)
+        # The open deadline of the waiting state: a case has one such row while it waits.
+        .outerjoin(d, and_(d.proposal_id == p.id, d.key.in_(keys), d.scope == "", d.closed_at.is_(None)))
+        .where(owed if waiting else false())
+        # Nobody reviews their own group (the engine refuses it; the digest does not ask).
+        .where(~select(Membership.user_id).where(Membership.user_id == ra.reviewer_id,
+                                                 Membership.organisation_id == p.organisation_id).exists())
+        .order_by(ra.reviewer_id, d.due_on, p.id)
     ).all()
     session.rollback()
+    return rows
+
+
+def digest(session: Session, clock: Clock, settings: Settings) -> int:
+    """One message a day to each reviewer with something waiting, in any lifecycle; returns rows written."""
+    today, now = japan_today(clock), clock.now()
     by_reviewer: dict[int, list[dict]] = {}
-    for reviewer_id, pid, title, state, due in pending:
-        st = lc.state(state)
+    for reviewer_id, pid, title, lifecycle, state, due in _pending_reviews(session):
+        st = get_lifecycle(lifecycle).state(state)
         by_reviewer.setdefault(reviewer_id, []).append(
             {"id": pid, "title": title, "state_ja": st.label_ja, "state_en": st.label_en,
              "due_on": due, "overdue": bool(due and due < today)})

@@ -74,7 +74,7 @@ _SPECIFIC = {
         "reasons": _REASONS,
         "article": "第10条第2項",
         "mayor_title": city["mayor_title"],
-        "next_step_contact": {
+        "contact": {
             "section": city["contact_section"],
             "email": "sh-kyodo@city.example.jp",
             "phone": "045-671-0000",

@@ -33,8 +33,8 @@ NOTICE_KINDS: dict[str, NoticeKind] = {
     "decision": NoticeKind("提案の採否の決定通知（第10条第2項）", "Decision notice (Article 10(2))", ("decision",)),
     "contract_concluded": NoticeKind("協働契約の締結", "Contract concluded", ("contract",)),
     "own_project_received": NoticeKind("自主事業の届出の受理", "Own-project notice received", ("own_project",)),
-    "evaluation_requested": NoticeKind("相互評価のお願い", "Evaluation requested", ("evaluation", "due")),
-    "evaluation_published": NoticeKind("評価の公表", "Evaluation published", ("evaluation", "public_page")),
+    "evaluation_requested": NoticeKind("相互評価のお願い", "Evaluation requested", ("evaluation_period", "evaluation_side", "due")),
+    "evaluation_published": NoticeKind("評価の公表", "Evaluation published", ("evaluation_period", "public_page")),
     # Written by the reminder scan and the daily digest, not by a transition.
     "reminder": NoticeKind("期限のお知らせ", "Deadline reminder"),
     "reviewer_digest": NoticeKind("審査待ち案件のお知らせ（日次）", "Daily review queue digest"),

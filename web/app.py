@@ -28,21 +28,11 @@ from web.pages import render
 from web.security import CookieSessionMiddleware, SecurityHeadersMiddleware
 from web.settings import WebSettings, get_web_settings
 from workflow.calendar.clock import Clock, SystemClock
-from workflow.errors import (
-    ConditionNotMet,
-    Conflict,
-    InvalidInput,
-    InvalidState,
-    KyodoError,
-    MissingInput,
-    NotAllowed,
-    NotFound,
-)
+from web.errors import api_error, status_of
+from workflow.errors import KyodoError
 
 STATIC = Path(__file__).parent / "static"
 
-STATUS = {NotFound: 404, NotAllowed: 403, Conflict: 409, InvalidState: 409, MissingInput: 422,
-          InvalidInput: 422, ConditionNotMet: 422}
 
 
 class LanguageMiddleware:
@@ -84,22 +74,6 @@ def _error_page(request: Request, status: int, message_ja: str, message_en: str,
                                           "hint_ja": hint_ja, "hint_en": hint_en}, status=status)
 
 
-def api_error(exc: KyodoError, status: int) -> JSONResponse:
-    body = {"error": exc.code, "message_ja": exc.message_ja, "message_en": exc.message_en,
-            "hint_ja": exc.hint_ja, "hint_en": exc.hint_en}
-    if isinstance(exc, Conflict):
-        body["current_version"] = exc.current_version
-    if isinstance(exc, MissingInput):
-        body["missing"] = exc.missing
-    if isinstance(exc, InvalidInput):
-        body["field"] = exc.name
-    if isinstance(exc, ConditionNotMet):
-        body["failed_conditions"] = exc.failed
-    if isinstance(exc, NotAllowed):
-        body["allowed_roles"] = list(exc.allowed_roles)
-    return JSONResponse(body, status_code=status)
-
-
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired):
@@ -133,7 +107,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(KyodoError)
     async def kyodo_error(request: Request, exc: KyodoError):
-        status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
+        status = status_of(exc)
         if _is_api(request):
             return api_error(exc, status)
         return _error_page(request, status, exc.message_ja, exc.message_en, exc.hint_ja, exc.hint_en)
@@ -161,8 +135,8 @@ def jsonable(errors) -> list:
 
 def create_app(*, engine: Engine | None = None, clock: Clock | None = None, settings: Settings | None = None,
                web_settings: WebSettings | None = None) -> FastAPI:
-    from web.routes import (account, api, auth, cases, department, health, organisations, portal, public, queue,
-                            secretariat)
+    from web.routes import (account, api, auth, calls, cases, department, health, organisations, portal, public,
+                            queue, secretariat)
 
     web_settings = web_settings or get_web_settings()
     app = FastAPI(
@@ -181,7 +155,8 @@ def create_app(*, engine: Engine | None = None, clock: Clock | None = None, sett
 
     _install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, organisations, portal, cases, queue, department, secretariat, public, account, health, api):
+    for module in (auth, organisations, portal, calls, cases, queue, department, secretariat, public, account, health,
+                   api):
         app.include_router(module.router)
 
     # Added innermost first: the language is known inside the session, and the security

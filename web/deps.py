@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 from sqlmodel import Session
 
 from db.models import User
+from db.types import MAX_ID
 from db.session import new_session
 from workflow.actors import Actor, load_actor
 from workflow.engine.authorization import can_see
@@ -89,6 +90,9 @@ def current_user(request: Request, db: SessionDep) -> Actor:
 
 OptionalUser = Annotated[Actor | None, Depends(optional_user)]
 CurrentUser = Annotated[Actor, Depends(current_user)]
+# Any id in a path, and the "after" cursor of a list: bounded, so a huge number is a 4xx, never a 500.
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+AfterId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
 def require_role(*roles: str):

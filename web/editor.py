@@ -1,5 +1,10 @@
-"""The proposal editor: every field a group writes (``db.models.proposals.ProposalContent``),
+"""The content editor: every field an author writes (``db.models.proposals.ProposalContent``),
 read from a posted form and checked with the engine's own rules, all errors at once.
+
+A citizen group writes a proposal; a department writes a call for partners, which adds
+the terms its creation asks for (selection criteria and closing date) and has no
+proposed roles or confidentiality request (both are the group's, Art. 8 and Art. 13).
+Which is which is read from the lifecycle's creation transition, not from its name.
 """
 
 from __future__ import annotations
@@ -8,36 +13,79 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from sqlmodel import Session
+from starlette.requests import Request
+
 from db.models.proposals import CONTENT_FIELDS
+from states import Lifecycle
 from states.common import CONTRACT_FORM_LABELS, CONTRACT_FORMS
 from states.vocabulary import CONFIDENTIALISABLE_FIELDS, FIELDS
-from workflow.rules.content import REQUIRED_PROPOSAL_FIELDS, clean_content
+from web.casepage import can_edit
+from web.deps import Forbidden, visible_case
+from web.pages import render
+from workflow.actors import Actor
 from workflow.errors import InvalidInput
+from workflow.rules.content import REQUIRED_CALL_FIELDS, REQUIRED_PROPOSAL_FIELDS, clean_content
 
 
 @dataclass(frozen=True)
 class EditorField:
     name: str
-    widget: str  # text, textarea, number, select
+    widget: str  # text, textarea, number, select, date
     required_to_submit: bool
     options: tuple[tuple[str, tuple[str, str]], ...] = ()
 
 
-EDITOR_FIELDS = (
-    EditorField("title", "text", "title" in REQUIRED_PROPOSAL_FIELDS),
-    EditorField("field", "select", "field" in REQUIRED_PROPOSAL_FIELDS,
-                tuple((str(n), labels) for n, labels in FIELDS.items())),
-    EditorField("purpose", "textarea", "purpose" in REQUIRED_PROPOSAL_FIELDS),
-    EditorField("content", "textarea", "content" in REQUIRED_PROPOSAL_FIELDS),
-    EditorField("proposed_roles", "textarea", "proposed_roles" in REQUIRED_PROPOSAL_FIELDS),
-    EditorField("estimated_cost_yen", "number", "estimated_cost_yen" in REQUIRED_PROPOSAL_FIELDS),
-    EditorField("desired_contract_form", "select", False,
-                tuple((k, CONTRACT_FORM_LABELS[k]) for k in CONTRACT_FORMS)),
-)
-assert {f.name for f in EDITOR_FIELDS} | {"confidential_fields"} == set(CONTENT_FIELDS), \
-    "the editor must offer every field of the proposal"
+def _fields(names: tuple[str, ...], required: tuple[str, ...]) -> tuple[EditorField, ...]:
+    widgets = {"title": "text", "field": "select", "estimated_cost_yen": "number", "desired_contract_form": "select",
+               "closing_on": "date"}
+    options = {"field": tuple((str(n), labels) for n, labels in FIELDS.items()),
+               "desired_contract_form": tuple((k, CONTRACT_FORM_LABELS[k]) for k in CONTRACT_FORMS)}
+    return tuple(EditorField(n, widgets.get(n, "textarea"), n in required, options.get(n, ())) for n in names)
+
+
+# What a group writes (Art. 10(1)) and what a department writes for a call (Art. 9(1)).
+PROPOSAL_FIELDS = _fields(("title", "field", "purpose", "content", "proposed_roles", "estimated_cost_yen",
+                           "desired_contract_form"), REQUIRED_PROPOSAL_FIELDS)
+CALL_FIELDS = _fields(("title", "field", "purpose", "content", "estimated_cost_yen", "desired_contract_form",
+                       "selection_criteria", "closing_on"), REQUIRED_CALL_FIELDS)
+assert {f.name for f in PROPOSAL_FIELDS + CALL_FIELDS} | {"confidential_fields"} == set(CONTENT_FIELDS), \
+    "the editor must offer every field of the content"
 
 CONFIDENTIAL_CHOICES = CONFIDENTIALISABLE_FIELDS
+# Blank means "not given" for these, not an empty text.
+_NULLABLE = ("field", "estimated_cost_yen", "desired_contract_form", "closing_on")
+
+
+@dataclass(frozen=True)
+class Kind:
+    """The editor for one lifecycle: its fields, whether the author may ask for
+    confidentiality, and the fields the case cannot be created without."""
+
+    fields: tuple[EditorField, ...]
+    confidential: bool
+    required_now: frozenset[str] = frozenset()
+
+
+def kind_of(lc: Lifecycle) -> Kind:
+    """A case whose creation asks for its call's terms is written by the city; others by a group."""
+    asks = set(lc.creation.inputs + lc.creation.optional_inputs) if lc.creation else set()
+    # The terms the creation cannot go without (the content as a whole is checked when it is submitted).
+    required_now = frozenset(n for n in (lc.creation.inputs if lc.creation else ())
+                             if n in CONTENT_FIELDS and lc.input(n).kind != "content")
+    if asks & {"selection_criteria", "closing_on"}:
+        return Kind(CALL_FIELDS, False, required_now)
+    return Kind(PROPOSAL_FIELDS, True, required_now)
+
+
+def editable_case(db: Session, actor: Actor, pid: int):
+    """The case, if the actor may change its content now (``State.editable_by`` and reach); else Forbidden."""
+    row = visible_case(db, actor, pid)
+    if not can_edit(db, actor, row):
+        db.rollback()
+        raise Forbidden("この案件の内容や添付ファイルは、いま変更できません（担当の方が編集できる状態のときだけ変更できます）。",
+                        "The content and attachments of this case cannot be changed now, or not by you.")
+    return row
 
 
 def _number(text: str) -> str:
@@ -45,24 +93,25 @@ def _number(text: str) -> str:
     return unicodedata.normalize("NFKC", text).replace(",", "").replace("円", "").replace("¥", "").strip()
 
 
-def read(form) -> dict[str, Any]:
+def read(form, kind: Kind) -> dict[str, Any]:
     data: dict[str, Any] = {}
-    for f in EDITOR_FIELDS:
+    for f in kind.fields:
         raw = form.get(f.name)
         value = raw.strip() if isinstance(raw, str) else ""
         if f.name in ("field", "estimated_cost_yen"):
             value = _number(value)
         data[f.name] = value
-    data["confidential_fields"] = sorted(v for v in form.getlist("confidential_fields") if isinstance(v, str))
+    if kind.confidential:
+        data["confidential_fields"] = sorted(v for v in form.getlist("confidential_fields") if isinstance(v, str))
     return data
 
 
 def check(data: dict[str, Any], lang: str) -> tuple[dict[str, Any], dict[str, str]]:
-    """Clean values (blank numbers and choices become None) and every error by field."""
+    """Clean values (blank numbers, choices and dates become None) and every error by field."""
     errors: dict[str, str] = {}
     clean: dict[str, Any] = {}
     for name, value in data.items():
-        if value == "" and name in ("field", "estimated_cost_yen", "desired_contract_form"):
+        if value == "" and name in _NULLABLE:
             clean[name] = None
             continue
         try:
@@ -84,7 +133,21 @@ def changes(current, clean: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def as_form(proposal) -> dict[str, Any]:
-    values = {f.name: "" if getattr(proposal, f.name) is None else str(getattr(proposal, f.name)) for f in EDITOR_FIELDS}
+def blank(kind: Kind) -> dict[str, Any]:
+    return {f.name: "" for f in kind.fields} | {"confidential_fields": []}
+
+
+def as_form(proposal, kind: Kind) -> dict[str, Any]:
+    values = {f.name: "" if getattr(proposal, f.name) is None else str(getattr(proposal, f.name)) for f in kind.fields}
     values["confidential_fields"] = list(proposal.confidential_fields or [])
     return values
+
+
+def page(request: Request, *, kind: Kind, values: dict[str, Any], errors: dict[str, str], action: str,
+         proposal=None, org=None, dept=None, status: int = 200, message: tuple[str, str] | None = None):
+    """The editor page: a new case (``proposal`` None) or a revision of one."""
+    return render(request, "editor.html", {
+        "org": org, "dept": dept, "values": values, "errors": errors, "proposal": proposal, "message": message,
+        "fields": kind.fields, "confidential": kind.confidential, "confidential_choices": CONFIDENTIAL_CHOICES,
+        "action": action, "is_call": kind.fields is CALL_FIELDS, "required_now": kind.required_now,
+    }, status=status)

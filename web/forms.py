@@ -1,11 +1,13 @@
 """Transition forms, generated from ``states/``: each trigger's inputs with their labels,
 kinds and help, in the order the definition gives them. Nothing here repeats the
-lifecycle: adding an input to a transition in ``states/`` adds it to the form.
+lifecycle: adding an input to a transition in ``states/`` adds it to the form, and the
+page that shows a form is the transition's own (``Transition.page``).
 
 What this module adds is only what a page needs beyond the definition: which people,
-departments or organisations an ``id``/``ids`` input may name (looked up in the database),
-sensible starting values (a contract starts from the proposal), and turning the posted
-form back into the engine's inputs.
+departments, organisations or applications an ``id``/``ids`` input may name (looked up
+in the database, for the person asking), sensible starting values read from the case by
+input name (a contract starts from the proposal), and turning the posted form back into
+the engine's inputs.
 """
 
 from __future__ import annotations
@@ -13,32 +15,39 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlmodel import Session
 
-from db.models import Department, Membership, Organisation, OwnProject, User, UserRole
+from db.models import (
+    ApplicationReview,
+    CallApplication,
+    Department,
+    Membership,
+    Organisation,
+    OwnProject,
+    User,
+    UserRole,
+)
 from states import InputSpec, Lifecycle, Transition
 from states.common import CONTRACT_FORM_LABELS
 from states.vocabulary import ORGANISATION_KINDS
-from web.i18n import label, pick
-from workflow.calendar.japan import fiscal_year
+from web.i18n import label, pick, t as message
+from workflow.actors import Actor
 from workflow.calendar.clock import Clock, japan_today
+from workflow.calendar.japan import fiscal_year
 
-# Where a trigger's form is shown when it is not on the case page itself.
-FORM_PAGES = {
-    "submit_review": "review",
-    "adopt": "decision",
-    "reject": "decision",
-    "return_to_coordination": "decision",
-    "conclude_contract": "contract",
-    "exempt_contract": "contract",
-    "amend_contract": "contract",
-}
+# Pages whose transitions are never a generic form: the editor and the attachments
+# section have their own forms (content and files are not typed into text boxes), and
+# the system's own transitions are run by its jobs.
+OWN_FORMS = frozenset({"editor", "attachments", "system"})
 
 CHOICE_LABELS: dict[str, dict[str, tuple[str, str]]] = {"contract_form": CONTRACT_FORM_LABELS}
 
-WIDGETS = {
+# Input kind → widget; None: the kind has no generic widget (a transition asking for it
+# is offered on its own page, never as a generic form).
+WIDGETS: dict[str, str | None] = {
     "text": "textarea",
+    "line": "text",
     "int": "number",
     "date": "date",
     "score": "radios",
@@ -47,6 +56,8 @@ WIDGETS = {
     "choice": "select",
     "fiscal_year": "number",
     "partners": "checkboxes",
+    "content": None,
+    "upload": None,
 }
 
 
@@ -75,14 +86,39 @@ class Form:
         return any(f.name == "reasons" for f in self.fields)
 
 
+@dataclass(frozen=True)
+class Ask:
+    """Who a form is built for: the session, the case, the person and the role they act in."""
+
+    s: Session
+    case: Any
+    actor: Actor
+    role: str
+    lang: str
+
+
 # --- options for inputs that name things in the database
 
-Options = Callable[[Session, Any, str], list[tuple[str, str]]]
+Options = Callable[[Ask], list[tuple[str, str]]]
 
 
-def _reviewers(s: Session, proposal, lang: str) -> list[tuple[str, str]]:
-    members = select(Membership.user_id).where(Membership.organisation_id == proposal.organisation_id)
-    rows = s.execute(
+def _active_applications(case_id: int):
+    return select(CallApplication.id, CallApplication.organisation_id, Organisation.name).join(
+        Organisation, Organisation.id == CallApplication.organisation_id
+    ).where(CallApplication.proposal_id == case_id, CallApplication.withdrawn.is_(False))
+
+
+def _involved(ask: Ask) -> set[int]:
+    """Organisations whose members may not review the case: the proposer and every active applicant."""
+    orgs = {o for _, o, _ in ask.s.execute(_active_applications(ask.case.id))}
+    if ask.case.organisation_id is not None:
+        orgs.add(ask.case.organisation_id)
+    return orgs
+
+
+def _reviewers(ask: Ask) -> list[tuple[str, str]]:
+    members = select(Membership.user_id).where(Membership.organisation_id.in_(list(_involved(ask)) or [-1]))
+    rows = ask.s.execute(
         select(User.id, User.name).join(UserRole, UserRole.user_id == User.id)
         .where(UserRole.role == "reviewer", User.active.is_(True), User.id.not_in(members))
         .order_by(User.id)
@@ -90,19 +126,43 @@ def _reviewers(s: Session, proposal, lang: str) -> list[tuple[str, str]]:
     return [(str(i), n) for i, n in rows]
 
 
-def _departments(s: Session, proposal, lang: str) -> list[tuple[str, str]]:
-    rows = s.execute(select(Department.id, Department.name_ja, Department.name_en).order_by(Department.id))
-    return [(str(i), pick(lang, ja, en)) for i, ja, en in rows]
+def _departments(ask: Ask) -> list[tuple[str, str]]:
+    rows = ask.s.execute(select(Department.id, Department.name_ja, Department.name_en).order_by(Department.id))
+    return [(str(i), pick(ask.lang, ja, en)) for i, ja, en in rows]
 
 
-def _organisations(s: Session, proposal, lang: str) -> list[tuple[str, str]]:
-    rows = s.execute(select(Organisation.id, Organisation.name, Organisation.kind).order_by(Organisation.id))
-    return [(str(i), f"{n}（{label(lang, ORGANISATION_KINDS.get(k, (k, k)))}）") for i, n, k in rows]
+def _organisations(ask: Ask) -> list[tuple[str, str]]:
+    rows = ask.s.execute(select(Organisation.id, Organisation.name, Organisation.kind).order_by(Organisation.id))
+    return [(str(i), f"{n}（{label(ask.lang, ORGANISATION_KINDS.get(k, (k, k)))}）") for i, n, k in rows]
 
 
-def _own_projects(s: Session, proposal, lang: str) -> list[tuple[str, str]]:
-    rows = s.execute(
-        select(OwnProject.id, OwnProject.title).where(OwnProject.proposal_id == proposal.id,
+def _own_organisations(ask: Ask) -> list[tuple[str, str]]:
+    """The person's own organisations that have not applied to this case yet."""
+    applied = select(CallApplication.organisation_id).where(CallApplication.proposal_id == ask.case.id)
+    rows = ask.s.execute(
+        select(Organisation.id, Organisation.name)
+        .where(Organisation.id.in_(list(ask.actor.organisation_ids) or [-1]), Organisation.id.not_in(applied))
+        .order_by(Organisation.id))
+    return [(str(i), n) for i, n in rows]
+
+
+def _applications(ask: Ask) -> list[tuple[str, str]]:
+    """Active applications the person may name: a group only its own (it never learns who
+    else applied), a reviewer those it has still to review (never its own group's), the
+    city every one."""
+    q = _active_applications(ask.case.id).order_by(CallApplication.id)
+    if ask.role == "proposer":
+        q = q.where(CallApplication.organisation_id.in_(list(ask.actor.organisation_ids) or [-1]))
+    elif ask.role == "reviewer":
+        done = exists().where(ApplicationReview.application_id == CallApplication.id,
+                              ApplicationReview.reviewer_id == ask.actor.user_id)
+        q = q.where(~done, CallApplication.organisation_id.not_in(list(ask.actor.organisation_ids) or [-1]))
+    return [(str(i), message(ask.lang, "application_option", id=i, org=name)) for i, _, name in ask.s.execute(q)]
+
+
+def _own_projects(ask: Ask) -> list[tuple[str, str]]:
+    rows = ask.s.execute(
+        select(OwnProject.id, OwnProject.title).where(OwnProject.proposal_id == ask.case.id,
                                                       OwnProject.ended_on.is_(None)).order_by(OwnProject.id)
     )
     return [(str(i), t) for i, t in rows]
@@ -112,65 +172,91 @@ OPTIONS: dict[str, Options] = {
     "reviewer_ids": _reviewers,
     "department_id": _departments,
     "partner_ids": _organisations,
+    "organisation_id": _own_organisations,
+    "application_id": _applications,
+    "selected_application_id": _applications,
     "own_project_id": _own_projects,
 }
 
 
-def _field(s: Session, lc: Lifecycle, spec: InputSpec, required: bool, proposal, lang: str) -> Field:
-    widget = WIDGETS[spec.kind]
+def _field(ask: Ask, spec: InputSpec, required: bool) -> Field:
+    widget = WIDGETS[spec.kind] or "text"
     options: tuple[tuple[str, str], ...] = ()
     if spec.kind == "choice":
         labels = CHOICE_LABELS.get(spec.name, {})
-        options = tuple((c, label(lang, labels[c]) if c in labels else c) for c in spec.choices)
+        options = tuple((c, label(ask.lang, labels[c]) if c in labels else c) for c in spec.choices)
     elif spec.kind == "score":
         options = tuple((str(n), str(n)) for n in range(1, 6))
     elif spec.kind in ("id", "ids") and spec.name in OPTIONS:
-        options = tuple(OPTIONS[spec.name](s, proposal, lang))
+        options = tuple(OPTIONS[spec.name](ask))
     elif spec.kind in ("id", "ids"):
         widget = "text"
     if spec.kind == "text" and spec.name.endswith("_title"):
         widget = "text"  # a name, one line
-    return Field(spec.name, label(lang, spec), spec.kind, widget, required, pick(lang, spec.help_ja, spec.help_en),
-                 options)
+    return Field(spec.name, label(ask.lang, spec), spec.kind, widget, required,
+                 pick(ask.lang, spec.help_ja, spec.help_en), options)
 
 
-def starting_values(s: Session, trigger: str, proposal, clock: Clock) -> dict[str, Any]:
+# --- starting values, read from the case by the input's name
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+STARTING: dict[str, Callable[[Any, Clock], Any]] = {
+    "contract_form": lambda case, clock: case.desired_contract_form or "",
+    "partner_ids": lambda case, clock: [str(case.organisation_id)] if case.organisation_id else [],
+    "purpose": lambda case, clock: case.purpose or "",
+    "role_sharing": lambda case, clock: case.proposed_roles or "",
+    "amount_yen": lambda case, clock: _text(case.estimated_cost_yen),
+    "department_id": lambda case, clock: _text(case.department_id),
+    # The evaluation of a completed year is asked for after it ends: last fiscal year.
+    "fiscal_year": lambda case, clock: str(fiscal_year(japan_today(clock)) - 1),
+}
+
+
+def starting_values(names: tuple[str, ...], case, clock: Clock) -> dict[str, Any]:
     """What a form starts with: the contract from the proposal, the department already chosen."""
-    if trigger in ("conclude_contract",):
-        return {"contract_form": proposal.desired_contract_form or "", "partner_ids": [str(proposal.organisation_id)],
-                "purpose": proposal.purpose, "role_sharing": proposal.proposed_roles,
-                "amount_yen": "" if proposal.estimated_cost_yen is None else str(proposal.estimated_cost_yen)}
-    if trigger == "start_review" and proposal.department_id:
-        return {"department_id": str(proposal.department_id)}
-    if "fiscal_year" in _inputs_of(trigger, proposal):
-        return {"fiscal_year": str(fiscal_year(japan_today(clock)) - 1)}
-    return {}
+    return {n: STARTING[n](case, clock) for n in names if n in STARTING}
 
 
-def _inputs_of(trigger: str, proposal) -> tuple[str, ...]:
-    from states import get_lifecycle
+# --- forms
 
-    t = get_lifecycle(proposal.lifecycle).transition_from(trigger, proposal.state)
-    return (t.inputs + t.optional_inputs) if t else ()
+def has_generic_form(t: Transition) -> bool:
+    return t.page not in OWN_FORMS
 
 
-def build_forms(s: Session, lc: Lifecycle, transitions: list[Transition], proposal, lang: str,
-                clock: Clock) -> list[Form]:
-    """Forms for ``transitions``; those with the same (non-empty) inputs share one form."""
-    groups: dict[tuple, list[Transition]] = {}
-    for t in transitions:
-        key = (t.inputs, t.optional_inputs) if t.inputs else (t.trigger,)
-        groups.setdefault(key, []).append(t)
-    forms = []
-    for ts in groups.values():
-        first = ts[0]
-        fields = tuple(
-            [_field(s, lc, lc.input(n), True, proposal, lang) for n in first.inputs]
-            + [_field(s, lc, lc.input(n), False, proposal, lang) for n in first.optional_inputs]
-        )
-        forms.append(Form("-".join(t.trigger for t in ts), tuple(ts), fields,
-                          starting_values(s, first.trigger, proposal, clock)))
-    return forms
+def build_forms(s: Session, lc: Lifecycle, offers: list, case, actor: Actor, lang: str,
+                clock: Clock) -> tuple[list[Form], list[tuple[Transition, tuple[str, ...]]]]:
+    """Forms for the ready ``offers`` (those with the same non-empty inputs share one form),
+    and the offers that cannot be sent now because a required choice has nothing to choose
+    (each with what the page says instead)."""
+    groups: dict[tuple, list] = {}
+    for o in offers:
+        t = o.transition
+        key = (t.inputs, t.optional_inputs, o.role) if t.inputs else (t.trigger,)
+        groups.setdefault(key, []).append(o)
+    forms: list[Form] = []
+    empty: list[tuple[Transition, tuple[str, ...]]] = []
+    for group in groups.values():
+        first = group[0].transition
+        ask = Ask(s, case, actor, group[0].role, lang)
+        specs = [(lc.input(n), True) for n in first.inputs] + [(lc.input(n), False) for n in first.optional_inputs]
+        if any(WIDGETS[spec.kind] is None for spec, _ in specs):
+            continue  # content and files have their own pages
+        fields = tuple(_field(ask, spec, required) for spec, required in specs)
+        nothing = [f for f in fields if f.required and f.name in OPTIONS and not f.options]
+        if nothing:
+            for o in group:
+                empty.append((o.transition, tuple(message(lang, "nothing_to_choose", what=f.label) for f in nothing)))
+            continue
+        values = starting_values(first.inputs + first.optional_inputs, case, clock)
+        for f in fields:  # one thing to choose from: chosen already
+            if f.required and f.widget == "select" and len(f.options) == 1 and f.name not in values:
+                values[f.name] = f.options[0][0]
+        forms.append(Form("-".join(o.transition.trigger for o in group), tuple(o.transition for o in group), fields,
+                          values))
+    return forms, empty
 
 
 def read_inputs(lc: Lifecycle, t: Transition, form) -> dict[str, Any]:
@@ -192,7 +278,7 @@ def read_inputs(lc: Lifecycle, t: Transition, form) -> dict[str, Any]:
 
 
 def echo_values(lc: Lifecycle, t: Transition, form) -> dict[str, Any]:
-    """What the person typed, to show again beside the errors."""
+    """What the person typed, to show again beside the errors (or to carry through a confirmation)."""
     values: dict[str, Any] = {}
     for name in (*t.inputs, *t.optional_inputs):
         if lc.input(name).kind in ("ids", "partners"):
@@ -201,4 +287,3 @@ def echo_values(lc: Lifecycle, t: Transition, form) -> dict[str, Any]:
             v = form.get(name)
             values[name] = v if isinstance(v, str) else ""
     return values
-

@@ -11,7 +11,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nav_portal": ("団体のページ", "My group"),
     "nav_queue": ("対応待ちの一覧", "Waiting for me"),
     "nav_department": ("所管課の案件", "Department cases"),
-    "nav_all": ("すべての提案", "All proposals"),
+    "nav_all": ("すべての案件", "All cases"),
     "nav_compliance": ("条例の期限の遵守状況", "Ordinance deadlines"),
     "nav_failed": ("送信できなかった通知", "Failed notices"),
     "nav_public": ("公開情報", "Public information"),
@@ -77,7 +77,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "editor_lead": ("{org}としての提案書です。下書きは何度でも保存できます。提出するまで市には見えません。",
                     "A proposal of {org}. Save the draft as often as you like; the city sees it only once you submit."),
     "save_draft": ("保存する", "Save"),
-    "cancel": ("やめる", "Cancel"),
     "revision_note": ("修正内容のメモ", "Note on this revision"),
     "revision_note_help": ("何を直したかを書いておくと、所管課が確認しやすくなります（任意）。",
                            "What you changed, for the department (optional)."),
@@ -190,7 +189,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "waits_on": ("対応する人", "Waits on"),
     "due_on": ("期日", "Due"),
     "status": ("状況", "Status"),
-    "open": ("未了", "open"),
     "closed_on": ("{on} 完了", "done {on}"),
     "overdue": ("期限超過", "overdue"),
     "due_today": ("本日が期限", "due today"),
@@ -213,10 +211,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "n_waiting": ("{n}件が対応を待っています。", "{n} waiting."),
     "n_shown": ("期限の近い順に{n}件ずつ表示しています。", "Showing {n} at a time, due date first."),
     "queue_empty": ("いま対応を待っている案件はありません。", "Nothing is waiting for you."),
-    "queue_lead_reviewer": ("審査をお願いしている提案です。期限の近い順に並んでいます。", "Proposals assigned to you for review, due date first."),
-    "queue_lead_department": ("所管課の対応を待っている案件です。期限の近い順に並んでいます。", "Cases waiting on your department, due date first."),
-    "queue_lead_approver": ("採否の決定を待っている提案です。期限の近い順に並んでいます。", "Proposals waiting for a decision, due date first."),
-    "queue_lead_secretariat": ("審査員と所管課の決定を待っている提案です。期限の近い順に並んでいます。", "Proposals waiting for reviewers and a department, due date first."),
     # secretariat
     "compliance_lead": ("{today}現在、条例が定める手続のうち期限を過ぎているものを条文ごとに示します。",
                         "Duties under the ordinance that are late as of {today}, by article."),
@@ -226,7 +220,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "duty": ("手続", "Duty"),
     "late_by": ("超過", "Late by"),
     "days_late": ("{days}日（開庁日{business}日）", "{days} days ({business} business days)"),
-    "never_opened": ("年度評価が開始されていません", "the annual evaluation was never opened"),
     "failed_lead": ("再試行しても送信できなかった通知です。宛先を確認してから再送してください。",
                     "Notices that could not be delivered after retries. Check the address, then send again."),
     "no_failed": ("送信できなかった通知はありません。", "No failed notices."),
@@ -268,3 +261,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "revoked": ("無効", "revoked"),
     "active": ("有効", "active"),
 }
+
+
+def _merge() -> None:
+    from web import messages_cases, messages_lists
+
+    for part in (messages_cases.MESSAGES, messages_lists.MESSAGES):
+        clash = set(part) & set(MESSAGES)
+        if clash:
+            raise KeyError(f"message keys declared twice: {sorted(clash)}")
+        MESSAGES.update(part)
+
+
+_merge()

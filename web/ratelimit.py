@@ -15,7 +15,7 @@ from sqlalchemy import func, insert, select
 from sqlmodel import Session
 
 from db.models import LoginAttempt
-from db.session import begin_write
+from db.session import write
 from web.settings import WebSettings
 
 
@@ -55,13 +55,8 @@ class DatabaseLimiter:
         return Verdict(True)
 
     def record(self, login: str, ip: str, success: bool, now: datetime) -> None:
-        try:
-            begin_write(self.s)
+        with write(self.s):
             self.s.execute(insert(LoginAttempt).values(login=login[:100], ip=ip[:64], success=success, at=now))
-            self.s.commit()
-        except BaseException:
-            self.s.rollback()
-            raise
 
 
 class RedisLimiter:

@@ -4,6 +4,9 @@ A file is accepted only when its first bytes say it is what its name says (a PDF
 starts with ``%PDF-``, a .docx that is a ZIP holding ``word/``…): an extension alone is
 a claim, not a fact. Files live under ``KYODO_ATTACHMENT_DIR`` with a random name; they
 are served only through an authorised download, never as static files.
+
+Recording and removing go through the engine (an audit event and a version change with
+each); a removal keeps the row and the file, marked with who removed it and when.
 """
 
 from __future__ import annotations
@@ -15,13 +18,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import select
 from sqlmodel import Session
 
+from config import Settings
 from db.models import Attachment
-from db.session import begin_write
+from workflow import engine
+from workflow.actors import Actor
+from workflow.calendar.clock import Clock
 
 CHUNK = 64 * 1024
+# The definition's names for adding and removing a file (``states/common.py``,
+# ``content_edits``): these edits have their own form here, not a generic one.
+ADD = "add_attachment"
+REMOVE = "remove_attachment"
 
 # extension → (content type, kind detected from the bytes)
 ALLOWED = {
@@ -137,29 +147,25 @@ def store(source: BinaryIO, filename: str, directory: Path, max_bytes: int) -> S
     return Stored(key, size, digest.hexdigest(), content_type)
 
 
-def record(session: Session, proposal_id: int, filename: str, stored: Stored, user_id: int, now) -> int:
+def attach(session: Session, proposal_id: int, actor: Actor, filename: str, stored: Stored, directory: Path, *,
+           expected_version: int | None = None, clock: Clock | None = None, settings: Settings | None = None) -> int:
+    """Record a stored file on the case through the engine; if the engine refuses, the file goes too."""
+    given = {"file": {"filename": clean_filename(filename), "content_type": stored.content_type,
+                      "size": stored.size, "sha256": stored.sha256, "storage_key": stored.storage_key}}
     try:
-        begin_write(session)
-        aid = session.execute(insert(Attachment).values(
-            proposal_id=proposal_id, filename=clean_filename(filename), content_type=stored.content_type,
-            size=stored.size, sha256=stored.sha256, storage_key=stored.storage_key, uploaded_by=user_id,
-            uploaded_at=now).returning(Attachment.id)).scalar_one()
-        session.commit()
-        return aid
+        out = engine.apply(session, proposal_id, ADD, actor, given, expected_version=expected_version, clock=clock,
+                           settings=settings)
     except BaseException:
-        session.rollback()
+        (directory / stored.storage_key).unlink(missing_ok=True)  # nothing on the record points to it
         raise
+    return out.facts["attachment_id"]
 
 
-def remove(session: Session, attachment: Attachment, directory: Path) -> None:
-    try:
-        begin_write(session)
-        session.execute(delete(Attachment).where(Attachment.id == attachment.id))
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    (directory / attachment.storage_key).unlink(missing_ok=True)
+def detach(session: Session, attachment: Attachment, actor: Actor, *, expected_version: int | None = None,
+           clock: Clock | None = None, settings: Settings | None = None) -> None:
+    """Mark an attachment removed through the engine; the row and the file stay for the record."""
+    engine.apply(session, attachment.proposal_id, REMOVE, actor, {"attachment_id": attachment.id},
+                 expected_version=expected_version, clock=clock, settings=settings)
 
 
 def path_of(attachment: Attachment, directory: Path) -> Path:

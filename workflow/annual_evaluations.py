@@ -2,17 +2,19 @@
 
 A multi-year project is evaluated after each fiscal year end while it continues. The beat
 runs this daily: for each case still in progress whose contract runs past a fiscal year
-that has ended, and whose evaluation for that year was never opened, it fires
-``open_annual_evaluation`` through the engine as the system account — which opens the
+that has ended, and whose evaluation for that year was never opened, it fires the
+transition that opens an evaluation (the one whose effect is ``open_evaluation`` in the
+case's own lifecycle) through the engine as the system account — which opens the
 deadline (and so its reminders) and asks both sides for their evaluation.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import and_, false, or_, select
 from sqlmodel import Session
 
 from config import Settings
+from states import LIFECYCLES
 from db.models import Contract, EvaluationPeriod, Proposal
 from workflow import engine
 from workflow.calendar.japan import fiscal_year, fiscal_year_end
@@ -21,13 +23,25 @@ from workflow.directory import system_actor
 from workflow.errors import KyodoError
 
 
+OPENS_EVALUATION = "open_evaluation"  # the effect that opens a fiscal year's evaluation
+
+
+def _openers() -> dict[tuple[str, str], str]:
+    """(lifecycle, state) → the trigger that opens a fiscal year's evaluation there."""
+    return {(lc.name, src): t.trigger for lc in LIFECYCLES.values() for t in lc.transitions
+            if t.effect == OPENS_EVALUATION for src in t.sources}
+
+
 def open_due(session: Session, clock: Clock, settings: Settings) -> list[tuple[int, int]]:
     """Open every annual evaluation that is due; returns the (case, fiscal year) pairs opened."""
     last_ended = fiscal_year(japan_today(clock)) - 1
+    openers = _openers()
+    where_open = or_(*(and_(Proposal.lifecycle == lc, Proposal.state == st) for lc, st in openers)) \
+        if openers else false()
     running = session.execute(
-        select(Proposal.id, Contract.period_start, Contract.period_end)
+        select(Proposal.id, Contract.period_start, Contract.period_end, Proposal.lifecycle, Proposal.state)
         .join(Contract, Contract.proposal_id == Proposal.id)
-        .where(Proposal.state == "in_progress", Contract.period_start <= fiscal_year_end(last_ended))
+        .where(where_open, Contract.period_start <= fiscal_year_end(last_ended))
     ).all()
     opened_before = {
         (pid, fy) for pid, fy in session.execute(
@@ -38,13 +52,13 @@ def open_due(session: Session, clock: Clock, settings: Settings) -> list[tuple[i
     }
     session.rollback()
     actor, opened = None, []
-    for pid, start, end in running:
+    for pid, start, end, lifecycle, state in running:
         for fy in range(fiscal_year(start), last_ended + 1):
             if (pid, fy) in opened_before or not fiscal_year_end(fy) < end:
                 continue
             actor = actor or system_actor(session)
             try:
-                engine.apply(session, pid, "open_annual_evaluation", actor, {"fiscal_year": fy},
+                engine.apply(session, pid, openers[(lifecycle, state)], actor, {"fiscal_year": fy},
                              clock=clock, settings=settings)
             except KyodoError:
                 continue  # someone opened it or the case moved on meanwhile: nothing is owed

@@ -1,11 +1,15 @@
-"""Registering organisations, departments and users (the city's directory of people)."""
+"""Registering organisations, departments and users (the city's directory of people).
+
+These are not cases and have no lifecycle; every change is kept in the directory's own
+append-only trail (``DirectoryEvent``): who did what, to which, when.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlmodel import Session
 
-from db.models import Department, Membership, Organisation, User, UserRole
+from db.models import Department, DirectoryEvent, Membership, Organisation, User, UserRole
 from states.roles import ROLES
 from states.vocabulary import LANGUAGES, ORGANISATION_KINDS, OWNER_KINDS
 from workflow.actors import Actor, load_actor
@@ -13,8 +17,26 @@ from workflow.calendar.clock import Clock, SystemClock
 from workflow.errors import InvalidInput
 
 
+def record(session: Session, subject: str, subject_id: int, action: str, *, actor_id: int | None = None,
+           details: dict | None = None, clock: Clock | None = None) -> None:
+    session.add(DirectoryEvent(subject=subject, subject_id=subject_id, action=action, actor_id=actor_id,
+                               details=details or {}, at=(clock or SystemClock()).now()))
+
+
+def add_member(session: Session, organisation_id: int, user_id: int, *, actor_id: int | None = None,
+               is_contact: bool = True, clock: Clock | None = None) -> int:
+    """Make a person a member (and, by default, a contact) of an organisation."""
+    membership = Membership(organisation_id=organisation_id, user_id=user_id, is_contact=is_contact)
+    session.add(membership)
+    session.flush()
+    record(session, "membership", membership.id, "added", actor_id=actor_id,
+           details={"organisation_id": organisation_id, "user_id": user_id, "is_contact": is_contact}, clock=clock)
+    return membership.id
+
+
 def add_organisation(session: Session, name: str, kind: str, representative_name: str, *,
-                     representative_title: str = "代表", email: str = "", clock: Clock | None = None) -> int:
+                     representative_title: str = "代表", email: str = "", clock: Clock | None = None,
+                     actor_id: int | None = None) -> int:
     if kind not in ORGANISATION_KINDS:
         raise InvalidInput("kind", "団体の種類が正しくありません。", f"kind must be one of {list(ORGANISATION_KINDS)}")
     org = Organisation(name=name, kind=kind, representative_name=representative_name,
@@ -22,6 +44,8 @@ def add_organisation(session: Session, name: str, kind: str, representative_name
                        created_at=(clock or SystemClock()).now())
     session.add(org)
     session.flush()
+    record(session, "organisation", org.id, "registered", actor_id=actor_id, details={"name": name, "kind": kind},
+           clock=clock)
     return org.id
 
 
@@ -48,8 +72,11 @@ def add_user(session: Session, login: str, name: str, email: str, roles: tuple[s
     session.add(user)
     session.flush()
     session.add_all([UserRole(user_id=user.id, role=r) for r in roles])
-    session.add_all([Membership(organisation_id=o, user_id=user.id) for o in organisation_ids])
     session.flush()
+    record(session, "user", user.id, "added", details={"login": login, "roles": sorted(roles),
+                                                       "department_id": department_id}, clock=clock)
+    for o in organisation_ids:
+        add_member(session, o, user.id, clock=clock)
     return user.id
 
 

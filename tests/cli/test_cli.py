@@ -112,15 +112,31 @@ def test_db_upgrade_creates_the_schema(fresh):
 # --- The demo
 
 
-def test_demo_tells_the_four_stories(demo_run):
+def test_demo_tells_the_five_stories(demo_run):
     _, result = demo_run
     assert result.returncode == 0, result.out
     for outcome in ("終了", "不採用", "取下げ"):
         assert outcome in result.out, outcome
     assert "令和" in result.out
     assert "市市協第" in result.out  # decisions carry their document numbers
-    for pid in (1, 2, 3, 4):
+    for pid in (1, 2, 3, 4, 5):
         assert f"ID {pid}:" in result.out
+
+
+def test_demo_tells_a_city_call_in_its_own_words(demo_run):
+    _, result = demo_run
+    out = result.out
+    # The call's own lifecycle names its steps: published, applied to, closed, scored, selected.
+    for label in ("公募を作成する", "公募準備中 → 公募中", "応募する", "公募中 → 選定審査中", "応募を審査する",
+                  "選定審査中 → 決裁待ち（選定）", "協働の相手方を選定する", "協働契約準備中 → 事業実施中"):
+        assert label in out, label
+    for group in ("NPO法人 放課後スタジオ", "北山田まちづくりの会", "株式会社 学びのたね"):
+        assert group in out, group
+    # The groups not selected are told why, with their own rank.
+    assert "選定結果について（通知）" in out
+    assert "3団体中2位" in out and "3団体中3位" in out
+    assert "ID 5: 放課後の子どもの居場所づくり協働事業 — 事業実施中" in out
+    assert "okamoto@example.jp" in out  # delivered with the others at the end
 
 
 def proposal_count() -> int:
@@ -133,12 +149,12 @@ def proposal_count() -> int:
 
 
 def test_demo_twice_refuses_and_suggests_reset(demo):
-    assert proposal_count() == 4
+    assert proposal_count() == 5
     result = run(demo, "demo")
     assert result.returncode != 0
     assert "--reset" in result.out
     assert "already holds proposals" in result.out
-    assert proposal_count() == 4
+    assert proposal_count() == 5
 
 
 def test_proposals_list_shows_the_demo_cases(demo):
@@ -151,6 +167,39 @@ def test_proposals_list_shows_the_demo_cases(demo):
     assert only.returncode == 0
     assert "空き店舗を使ったeスポーツ大会" in only.out
     assert "鶴見川の生き物調査と川辺清掃" not in only.out
+
+
+def test_proposals_list_refuses_an_unknown_state(demo):
+    result = run(demo, "proposals", "list", "--state", "adoptedd")
+    assert result.returncode == 1
+    assert "状態「adoptedd」" in result.out and "unknown state 'adoptedd'" in result.out
+    # Every lifecycle's states are offered: a citizen proposal's and a call's.
+    for state in ("awaiting_decision", "not_adopted", "open", "awaiting_selection", "in_progress"):
+        assert state in result.out, state
+
+
+def test_proposals_list_by_a_state_of_a_call(demo):
+    result = run(demo, "proposals", "list", "--state", "in_progress")
+    assert result.returncode == 0, result.out
+    assert "放課後の子どもの居場所づくり協働事業" in result.out
+    assert "事業実施中" in result.out
+    assert "鶴見川の生き物調査と川辺清掃" not in result.out
+
+
+def test_proposals_show_tells_a_call_with_its_applications_and_scores(demo):
+    result = run(demo, "proposals", "show", "5")
+    assert result.returncode == 0, result.out
+    out = result.out
+    assert "市の発意による協働事業の公募" in out
+    assert "事業実施中" in out
+    assert "子どもの安全管理の体制" in out  # the selection criteria
+    assert "令和8年7月31日" in out  # the closing date
+    assert "NPO法人 放課後スタジオ" in out and "選定 / selected" in out
+    for shown in ("北山田まちづくりの会", "株式会社 学びのたね", "18.0", "13.5", "14.5", "技術5"):
+        assert shown in out, shown
+    assert "協働の相手方を選定する" in out  # the decision, as the call's lifecycle names it
+    assert "市市協第4号" in out
+    assert "review_application" in out and "select" in out  # the audit trail
 
 
 def test_proposals_show_tells_decision_and_history(demo):
@@ -166,7 +215,7 @@ def test_show_unknown_proposal_is_a_clear_error(demo):
     result = run(demo, "proposals", "show", "999")
     assert result.returncode != 0
     assert "案件 999 は見つかりません" in result.out
-    assert "no proposal 999" in result.out
+    assert "no case 999" in result.out
     assert "kyodo proposals list" in result.out
 
 

@@ -82,3 +82,44 @@ def test_reminders_escalate_when_overdue_and_stop_when_the_case_moves(world, ses
     assert len(about_review()) == before == 7
 
 
+
+
+def test_the_daily_digest_lists_proposals_and_calls_each_in_its_own_words(session, clock):
+    from notifications.reminders import digest
+    from tests.calls.conftest import CallWorld, scores
+    from workflow.engine.outbox import decode
+
+    city = CallWorld(session, clock)
+    proposal = city.new_proposal(title="審査する提案")
+    city.to_under_review(proposal)
+    call = city.new_call()
+    apps = city.to_reviewing(call)
+    settings = Settings()
+
+    def digests(day: date) -> dict[str, list[dict]]:
+        rows = session.execute(select(Notice).where(Notice.kind == "reviewer_digest",
+                                                    Notice.dedupe_key.like(f"digest:{day.isoformat()}%"))).scalars()
+        found = {n.email: decode(n.context)["items"] for n in rows}
+        session.commit()
+        return found
+
+    today = date(2026, 5, 7)
+    assert digest(session, at(today), settings) == 2
+    sent = digests(today)
+    assert set(sent) == {"r1@city.jp", "r2@city.jp"}
+    items = {i["id"]: i for i in sent["r1@city.jp"]}
+    assert set(items) == {proposal, call}
+    assert items[proposal]["state_ja"] == "審査中" and items[call]["state_ja"] == "選定審査中"
+    assert items[call]["due_on"] is not None and not items[call]["overdue"]
+
+    # Reviewer 1 scores two of the three applications: the call is still pending for them.
+    for who in ("proposer", "outsider"):
+        city.do(call, "review_application", "reviewer1", application_id=apps[who], **scores(4, 4, 4, 4))
+    city.do(proposal, "submit_review", "reviewer1", **SCORES)
+    tomorrow = date(2026, 5, 8)
+    assert digest(session, at(tomorrow), settings) == 2
+    assert [i["id"] for i in digests(tomorrow)["r1@city.jp"]] == [call]
+    city.do(call, "review_application", "reviewer1", application_id=apps["third"], **scores(3, 3, 3, 3))
+    after = date(2026, 5, 11)
+    assert digest(session, at(after), settings) == 1
+    assert set(digests(after)) == {"r2@city.jp"}

@@ -124,7 +124,7 @@ def test_a_missing_context_key_is_an_error_not_a_blank():
     with pytest.raises(UndefinedError):
         render("decision", "ja", ctx)
     ctx = context("decision")
-    del ctx["next_step_contact"]["phone"]
+    del ctx["contact"]["phone"]
     with pytest.raises(UndefinedError):
         render("decision", "en", ctx)
 
@@ -232,7 +232,7 @@ def test_what_the_engine_may_leave_empty_is_left_out_not_printed(language):
     digest["items"][1]["due_on"] = None
     assert "None" not in render("reviewer_digest", language, digest).text
     decision = context("decision", language)
-    decision["next_step_contact"]["phone"] = ""
+    decision["contact"]["phone"] = ""
     r = render("decision", language, decision)
     assert "sh-kyodo@city.example.jp" in r.text and "電話　　　\n" not in r.text and "Phone:  \n" not in r.text
 

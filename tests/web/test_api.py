@@ -38,11 +38,19 @@ def test_a_group_creates_reads_and_updates_its_draft(web, world, as_):
     body = r.json()
     pid, version = body["id"], body["version"]
     assert body["state"] == "draft" and body["state_label_ja"] == "下書き"
-    assert {t["trigger"] for t in body["possible_transitions"]} == {"submit", "withdraw"}
+    assert body["lifecycle"] == "citizen_proposal" and body["applications"] is None
+    possible = {t["trigger"] for t in body["possible_transitions"]}
+    assert "withdraw" in possible and "submit" not in possible  # the proposal is not complete yet
+    [blocked] = [b for b in body["blocked_transitions"] if b["trigger"] == "submit"]
+    assert blocked["reasons"][0]["condition"] == "proposal_complete" and "未記入" in blocked["reasons"][0]["message_ja"]
     r = api.patch(f"/api/v1/proposals/{pid}", json={"version": version, "purpose": "川辺を守る"})
     assert r.status_code == 200 and r.json()["purpose"] == "川辺を守る"
     r = api.patch(f"/api/v1/proposals/{pid}", json={"version": version, "purpose": "古い版から"})
     assert r.status_code == 409 and r.json()["current_version"] == version + 1
+    r = api.patch(f"/api/v1/proposals/{pid}", json={"version": version + 1, "content": "月1回の清掃",
+                                                      "proposed_roles": "団体：清掃／市：広報"})
+    assert r.status_code == 200 and "submit" in {t["trigger"] for t in r.json()["possible_transitions"]}
+    assert "submit" not in {b["trigger"] for b in r.json()["blocked_transitions"]}
     other = client(web, token_for(as_, "outsider"))
     assert other.get(f"/api/v1/proposals/{pid}").status_code == 404
     r = other.post("/api/v1/proposals", json={"organisation_id": world.org, "title": "なりすまし"})

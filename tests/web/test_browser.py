@@ -183,3 +183,78 @@ def test_main_story_in_the_browser(server, browser, world):
     phone.goto(f"{server}/public/proposals/{pid}")
     assert "1 協働契約の相手方" in phone.content() and "ひかり地域食堂の会" in phone.content()
     phone.screenshot(path=str(SHOTS / "05-public-report-phone.png"), full_page=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("db_engine", ["sqlite"], indirect=True)
+def test_a_call_for_partners_in_the_browser(server, browser, world):
+    """Article 9: a department writes and opens a call, a group applies, reviewers score it, the approver selects."""
+    from datetime import date
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+
+    def person(login: str):
+        page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP").new_page()
+        page.set_default_timeout(15_000)
+        page.goto(f"{server}/login")
+        page.fill("#login", login)
+        page.fill("#password", PASSWORD)
+        page.click("form.card button.primary")
+        page.wait_for_load_state()
+        return page
+
+    def press(page, trigger: str):
+        page.click(f"button[name=trigger][value={trigger}]")
+        page.wait_for_load_state()
+
+    department = person("d")
+    department.goto(f"{server}/calls/new")
+    department.fill("#f-title", "公園の花壇を地域で育てる協働事業")
+    department.select_option("#f-field", "2")
+    department.fill("#f-purpose", "公園の花壇を住民と育て、憩いの場をつくる。")
+    department.fill("#f-content", "季節ごとの植え替えと水やり当番の運営。")
+    department.fill("#f-selection_criteria", "園芸の経験と、近隣住民を巻き込む力")
+    department.fill("#f-closing_on", "2026-04-30")
+    department.click("form.editor button.primary")
+    department.wait_for_load_state()
+    pid = int(department.url.rstrip("/").rsplit("/", 1)[1])
+    press(department, "open_call")
+    assert "公募中" in department.inner_text(".meta")
+
+    group = person("p")
+    group.goto(f"{server}/portal")
+    group.click("text=公園の花壇を地域で育てる協働事業")
+    group.select_option("#submit_application-organisation_id", str(world.org))
+    group.fill("#submit_application-application_summary", "園芸ボランティア20名で花壇を管理します。")
+    press(group, "submit_application")
+    assert "園芸ボランティア20名" in group.content()
+
+    world.clock.advance_to_date(date(2026, 5, 7))  # after the closing date
+    department.reload()
+    for who in ("reviewer1", "reviewer2"):
+        department.check(f"input[name=reviewer_ids][value='{world[who].user_id}']")
+    press(department, "close_applications")
+    assert "選定審査中" in department.inner_text(".meta")
+
+    for login in ("r1", "r2"):
+        reviewer = person(login)
+        reviewer.goto(f"{server}/proposals/{pid}/review")
+        reviewer.select_option("#review_application-application_id", index=1)
+        for criterion in ("score_technique", "score_expertise", "score_quality", "score_capability"):
+            reviewer.check(f"input[name={criterion}][value='4']")
+        reviewer.fill("#review_application-review_comment", "経験が豊富で、体制も妥当です。")
+        press(reviewer, "review_application")
+        assert "選べる「応募」がありません" in reviewer.content()
+
+    department.reload()
+    department.fill("#refer_for_selection-department_opinion", "みどりの会の選定が適当です。")
+    press(department, "refer_for_selection")
+
+    approver = person("a")
+    approver.goto(f"{server}/proposals/{pid}/decision")
+    approver.select_option("#select-selected_application_id", index=1)
+    approver.fill("#select-reasons", "園芸の経験と地域の体制が選定基準に合うため。")
+    approver.screenshot(path=str(SHOTS / "06-call-selection.png"), full_page=True)
+    press(approver, "select")
+    assert "協働契約準備中" in approver.inner_text(".meta")
+    assert "みどりの会" in approver.inner_text(".meta")

@@ -1,4 +1,4 @@
-"""`kyodo serve --demo`: the stories plus open cases leave every role something to do."""
+"""`kyodo serve --demo`: the stories plus open cases and calls leave every role something to do."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ def test_demo_gives_every_role_work_and_a_login(monkeypatch, tmp_path):
         from web.app import create_app
 
         app = create_app()
+        calls = [title for title, *_ in serve_module.OPEN_CALLS]
         for login, _, _ in serve_module.LOGINS:
             c = TestClient(app, follow_redirects=False)
             token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)
@@ -40,6 +41,10 @@ def test_demo_gives_every_role_work_and_a_login(monkeypatch, tmp_path):
                 assert "/proposals/" in home.text, f"{login} has nothing waiting"
             if login == "tanaka":
                 assert "受付" in home.text
+            # Both lifecycles from the first page: every role meets a city's call too.
+            assert any(title in home.text for title in calls), f"{login} sees no call for partners"
+            for link in sorted(set(re.findall(r'href="(/proposals/\d+)"', home.text))):
+                assert c.get(link).status_code < 500, (login, link)
         get_engine().dispose()
     finally:
         import os

@@ -17,7 +17,6 @@ DYNAMIC = {
     "side_": ["partner", "city"],
     "outcome_": ["adopted", "not_adopted"],
     "notice_status_": ["pending", "queued", "sending", "sent", "failed", "cancelled"],
-    "queue_lead_": ["reviewer", "department", "approver", "secretariat"],
     "changed_": ["period_end", "amount_yen", "terms"],
     "note_": ["coordination", "revision_request", "resubmission", "department_opinion", "returned_by_approver",
               "progress", "withdrawal", "completion", "cancellation"],

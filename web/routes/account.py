@@ -10,8 +10,8 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import insert, select, update
 
 from db.models import ApiToken, Department, Organisation, User
-from db.session import begin_write
-from web.deps import ClockDep, CurrentUser, SessionDep, verify_csrf
+from db.session import write
+from web.deps import ClockDep, CurrentUser, SessionDep, verify_csrf, Id
 from web.i18n import t
 from web.pages import flash, language, render
 from web.security import fingerprint, new_api_token, password_problem, set_password, token_hash, verify_password
@@ -52,13 +52,8 @@ async def change_password(request: Request, db: SessionDep, actor: CurrentUser):
     db.rollback()
     if errors:
         return _page(request, db, actor, errors=errors, status=422)
-    try:
-        begin_write(db)
+    with write(db):
         set_password(db, actor.user_id, new)
-        db.commit()
-    except BaseException:
-        db.rollback()
-        raise
     user = db.get(User, actor.user_id)
     request.session["fp"] = fingerprint(user.password_hash)  # this browser stays in; others are out
     db.rollback()
@@ -71,26 +66,16 @@ async def create_token(request: Request, db: SessionDep, actor: CurrentUser, clo
     form = await request.form()
     name = str(form.get("name", "")).strip()[:100] or "API"
     token = new_api_token()
-    try:
-        begin_write(db)
+    with write(db):
         db.execute(insert(ApiToken).values(user_id=actor.user_id, name=name, token_hash=token_hash(token),
                                            created_at=clock.now()))
-        db.commit()
-    except BaseException:
-        db.rollback()
-        raise
     return _page(request, db, actor, new_token=token)
 
 
 @router.post("/account/tokens/{tid}/revoke")
-def revoke_token(tid: int, request: Request, db: SessionDep, actor: CurrentUser):
-    try:
-        begin_write(db)
+def revoke_token(tid: Id, request: Request, db: SessionDep, actor: CurrentUser):
+    with write(db):
         db.execute(update(ApiToken).where(ApiToken.id == tid, ApiToken.user_id == actor.user_id)
                    .values(revoked=True))
-        db.commit()
-    except BaseException:
-        db.rollback()
-        raise
     flash(request, "success", "トークンを無効にしました。", "The token is revoked.")
     return RedirectResponse("/account", status_code=303)

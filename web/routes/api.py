@@ -1,35 +1,78 @@
 """The JSON API under ``/api/v1``, documented by OpenAPI at ``/openapi.json``.
 
 Authentication is a bearer token (``Authorization: Bearer kyd_…``) made on the account
-page; only its SHA-256 is stored. Every change goes through the engine, so the API
-answers as the pages do: 409 with the current version when someone changed the case
-first, 422 naming the missing inputs, 403 for a role that may not act.
+page; only its SHA-256 is stored. Every case is read with its own lifecycle: citizen
+proposals (Art. 10) and the city's calls for partners (Art. 9) alike. Every change goes
+through the engine, and every error of an API route is answered in one place
+(``AnsweringRoute``, with the statuses of ``web.errors``): 409 with the current version
+when someone changed the case first, 422 naming the missing inputs or unmet conditions,
+403 for a role that may not act, 404 for a case that does not exist or may not be seen.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Callable
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from sqlalchemy import select, update
 from sqlmodel import Session
 
 from db.models import ApiToken, Proposal
 from db.session import begin_write
-from states import get_lifecycle
-from web.deps import ClockDep, LoginRequired, SessionDep, visible_case
-from web.reports import public_ids, reports
+from states import Lifecycle, get_lifecycle
+from states.roles import CITY_ROLES
+from web.deps import ClockDep, Forbidden, LoginRequired, SessionDep, visible_case
+from web.errors import api_error
+from web.messages import MESSAGES
 from web.security import token_hash
-from web.worklists import QUEUE_ROLES, Cursor, queue
-from workflow import engine, proposals
-from workflow.queries import cases as queries
+from workflow import calls, engine, proposals
 from workflow.actors import Actor, load_actor
+from workflow.calendar.clock import japan_today
+from workflow.engine.authorization import ACCEPTING
+from workflow.errors import InvalidInput, KyodoError
+from workflow.queries import cases as queries
+from workflow.queries import public
+from workflow.queries.worklists import MAX_ID, QUEUE_ROLES, Cursor, parse_field, parse_state, queue, waiting_states
+from workflow.rules.calls import score_table
 
-router = APIRouter(prefix="/api/v1", tags=["kyodo"])
-LC = get_lifecycle("citizen_proposal")
+MAX_YEN = 2**63 - 1  # yen are stored as 64-bit integers
+CaseId = Annotated[int, Path(ge=1, le=MAX_ID, description="the case's number")]
+
+
+# --- errors: the one place where the API answers an error (the mapping is web.errors')
+
+
+def error_response(exc: KyodoError | LoginRequired | Forbidden) -> JSONResponse:
+    if isinstance(exc, LoginRequired):
+        return JSONResponse({"error": "unauthorized", "message_ja": "認証が必要です。",
+                             "message_en": "authentication required"}, status_code=401,
+                            headers={"WWW-Authenticate": "Bearer"})
+    if isinstance(exc, Forbidden):
+        return JSONResponse({"error": "forbidden", "message_ja": exc.message_ja, "message_en": exc.message_en},
+                            status_code=403)
+    return api_error(exc)
+
+
+class AnsweringRoute(APIRoute):
+    """A route of the API: an error of the engine or of the caller's credentials is answered as JSON here."""
+
+    def get_route_handler(self) -> Callable:
+        handle = super().get_route_handler()
+
+        async def answer(request: Request):
+            try:
+                return await handle(request)
+            except (KyodoError, LoginRequired, Forbidden) as exc:
+                return error_response(exc)
+
+        return answer
+
+
+router = APIRouter(prefix="/api/v1", tags=["kyodo"], route_class=AnsweringRoute)
 
 
 # --- authentication
@@ -74,6 +117,7 @@ class ErrorOut(BaseModel):
 
 
 ERRORS = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 404: {"model": ErrorOut}}
+WRITE_ERRORS = {**ERRORS, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 
 
 class ProposalFields(BaseModel):
@@ -82,18 +126,26 @@ class ProposalFields(BaseModel):
     content: str | None = None
     field: int | None = Field(None, ge=1, le=12, description="1–12, the city's fields of collaboration")
     proposed_roles: str | None = None
-    estimated_cost_yen: int | None = Field(None, ge=0)
+    estimated_cost_yen: int | None = Field(None, ge=0, le=MAX_YEN)
     desired_contract_form: str | None = Field(None, description="entrustment, subsidy or contribution")
     confidential_fields: list[str] | None = Field(None, description="Article 13: content, proposed_roles, "
                                                                     "estimated_cost_yen")
 
 
 class ProposalCreate(ProposalFields):
-    organisation_id: int
+    organisation_id: int = Field(..., ge=1, le=MAX_ID)
 
 
 class ProposalUpdate(ProposalFields):
-    version: int = Field(..., description="the version you last saw; 409 if it changed since")
+    selection_criteria: str | None = Field(None, description="a call for partners only")
+    closing_on: date | None = Field(None, description="a call for partners only")
+    version: int = Field(..., ge=0, le=MAX_ID, description="the version you last saw; 409 if it changed since")
+
+
+class CallCreate(ProposalFields):
+    title: str = Field(..., min_length=1, max_length=200)
+    selection_criteria: str = Field(..., description="what the call weighs besides the Article 9(2) criteria")
+    closing_on: date = Field(..., description="the last day applications are accepted")
 
 
 class InputOut(BaseModel):
@@ -111,11 +163,40 @@ class TransitionOut(BaseModel):
     label_en: str
     dest: str
     article: str
+    confirm: bool = Field(False, description="cannot be undone: ask the person to confirm first")
     inputs: list[InputOut]
+
+
+class ReasonOut(BaseModel):
+    condition: str
+    message_ja: str
+    message_en: str
+
+
+class BlockedOut(BaseModel):
+    trigger: str
+    label_ja: str
+    label_en: str
+    reasons: list[ReasonOut]
+
+
+class ApplicationOut(BaseModel):
+    id: int
+    organisation_id: int
+    organisation: str
+    summary: str
+    proposed_amount_yen: int | None
+    withdrawn: bool
+    selected: bool
+    reviewed_by_you: bool | None = Field(None, description="for a reviewer of the call")
+    scores: dict[str, Any] | None = Field(None, description="city staff only: rank, means and every review")
 
 
 class ProposalOut(BaseModel):
     id: int
+    lifecycle: str
+    lifecycle_label_ja: str
+    lifecycle_label_en: str
     state: str
     state_label_ja: str
     state_label_en: str
@@ -131,15 +212,22 @@ class ProposalOut(BaseModel):
     estimated_cost_yen: int | None
     desired_contract_form: str | None
     confidential_fields: list[str]
+    selection_criteria: str = Field("", description="a call for partners: what the selection weighs")
+    closing_on: date | None = Field(None, description="a call for partners: the last day to apply")
     submitted_at: datetime | None
     decided_at: datetime | None
     possible_transitions: list[TransitionOut] = Field(description="what you may do now, from the lifecycle")
+    blocked_transitions: list[BlockedOut] = Field(
+        description="what your role could do here once its conditions hold, and why not yet")
+    applications: list[ApplicationOut] | None = Field(
+        None, description="a call's applications, as far as you may see them (city staff, its reviewers, "
+                          "an applicant its own)")
 
 
 class TransitionIn(BaseModel):
-    trigger: str
+    trigger: str = Field(..., max_length=60)
     inputs: dict[str, Any] = Field(default_factory=dict)
-    version: int = Field(..., description="the version you last saw")
+    version: int = Field(..., ge=0, le=MAX_ID, description="the version you last saw")
 
 
 class OutcomeOut(BaseModel):
@@ -155,6 +243,7 @@ class OutcomeOut(BaseModel):
 class QueueItemOut(BaseModel):
     id: int
     title: str
+    lifecycle: str
     state: str
     field: int | None
     department_id: int | None
@@ -169,63 +258,101 @@ class QueueOut(BaseModel):
     next_cursor: str | None
 
 
-def _transitions(db: Session, row, actor: Actor) -> list[TransitionOut]:
+# --- reading a case
+
+def _transition_out(lc, t) -> TransitionOut:
+    specs = [(lc.input(n), True) for n in t.inputs] + [(lc.input(n), False) for n in t.optional_inputs]
+    return TransitionOut(trigger=t.trigger, label_ja=t.label_ja, label_en=t.label_en, dest=t.dest,
+                         article=t.article, confirm=t.confirm,
+                         inputs=[InputOut(name=s.name, label_ja=s.label_ja, label_en=s.label_en, kind=s.kind,
+                                          required=req, choices=list(s.choices)) for s, req in specs])
+
+
+def _applications(db: Session, lc: Lifecycle, row, actor: Actor) -> list[ApplicationOut] | None:
+    """None for a lifecycle that takes no applications."""
+    if not any(ACCEPTING in s.tags for s in lc.states):
+        return None
+    table = score_table(db, row.id)
+    staff = bool(actor.roles & {*CITY_ROLES, "admin"})
+    reviewer = "reviewer" in actor.roles
     out = []
-    for t in queries.possible_triggers(db, LC, row, actor):
-        specs = [(LC.input(n), True) for n in t.inputs] + [(LC.input(n), False) for n in t.optional_inputs]
-        out.append(TransitionOut(trigger=t.trigger, label_ja=t.label_ja, label_en=t.label_en, dest=t.dest,
-                                 article=t.article, inputs=[InputOut(name=s.name, label_ja=s.label_ja,
-                                                                     label_en=s.label_en, kind=s.kind,
-                                                                     required=req, choices=list(s.choices))
-                                                            for s, req in specs]))
+    for a in table:
+        own = a.organisation_id in actor.organisation_ids
+        if not (staff or reviewer or own):
+            continue  # who else applied is not an applicant's business
+        out.append(ApplicationOut(
+            id=a.application_id, organisation_id=a.organisation_id, organisation=a.organisation_name,
+            summary=a.summary, proposed_amount_yen=a.proposed_amount_yen, withdrawn=a.withdrawn,
+            selected=a.selected,
+            reviewed_by_you=any(r.reviewer_id == actor.user_id for r in a.reviews) if reviewer else None,
+            scores=a.as_dict() if staff else None))
     return out
 
 
-def _out(db: Session, pid: int, actor: Actor) -> ProposalOut:
+def _out(db: Session, pid: int, actor: Actor, request: Request, clock) -> ProposalOut:
     row = visible_case(db, actor, pid)
+    lc = get_lifecycle(row.lifecycle)
     p = db.get(Proposal, pid)
-    st = LC.state(row.state)
+    st = lc.state(row.state)
+    offers = queries.offers(db, lc, row, actor, clock=clock, settings=request.app.state.settings)
     result = ProposalOut(
-        id=p.id, state=p.state, state_label_ja=st.label_ja, state_label_en=st.label_en, version=p.version,
-        revision=p.revision, organisation_id=p.organisation_id, department_id=p.department_id, title=p.title,
-        purpose=p.purpose, content=p.content, field=p.field, proposed_roles=p.proposed_roles,
-        estimated_cost_yen=p.estimated_cost_yen, desired_contract_form=p.desired_contract_form,
-        confidential_fields=list(p.confidential_fields or []), submitted_at=p.submitted_at,
-        decided_at=p.decided_at, possible_transitions=_transitions(db, row, actor))
+        id=p.id, lifecycle=lc.name, lifecycle_label_ja=lc.label_ja, lifecycle_label_en=lc.label_en, state=p.state,
+        state_label_ja=st.label_ja, state_label_en=st.label_en, version=p.version, revision=p.revision,
+        organisation_id=p.organisation_id, department_id=p.department_id, title=p.title, purpose=p.purpose,
+        content=p.content, field=p.field, proposed_roles=p.proposed_roles, estimated_cost_yen=p.estimated_cost_yen,
+        desired_contract_form=p.desired_contract_form, confidential_fields=list(p.confidential_fields or []),
+        selection_criteria=p.selection_criteria or "", closing_on=p.closing_on, submitted_at=p.submitted_at,
+        decided_at=p.decided_at,
+        possible_transitions=[_transition_out(lc, o.transition) for o in offers if o.ready],
+        blocked_transitions=[
+            BlockedOut(trigger=o.transition.trigger, label_ja=o.transition.label_ja, label_en=o.transition.label_en,
+                       reasons=[ReasonOut(condition=n, message_ja=ja, message_en=en) for n, ja, en in o.unmet])
+            for o in offers if not o.ready],
+        applications=_applications(db, lc, row, actor))
     db.rollback()
     return result
 
 
 # --- endpoints
 
-@router.post("/proposals", status_code=201, response_model=ProposalOut, responses=ERRORS,
+@router.post("/proposals", status_code=201, response_model=ProposalOut, responses=WRITE_ERRORS,
              summary="提案の下書きを作成 / create a draft proposal")
-def create_proposal(body: ProposalCreate, db: SessionDep, actor: ApiUser, clock: ClockDep):
+def create_proposal(body: ProposalCreate, request: Request, db: SessionDep, actor: ApiUser, clock: ClockDep):
     content = body.model_dump(exclude={"organisation_id"}, exclude_none=True)
     pid = proposals.create(db, actor, body.organisation_id, content, clock=clock)
-    return _out(db, pid, actor)
+    return _out(db, pid, actor, request, clock)
+
+
+@router.post("/calls", status_code=201, response_model=ProposalOut, responses=WRITE_ERRORS,
+             summary="公募の下書きを作成（所管課）/ create a draft call for partners (department staff)")
+def create_call(body: CallCreate, request: Request, db: SessionDep, actor: ApiUser, clock: ClockDep):
+    content = body.model_dump(exclude={"selection_criteria", "closing_on"}, exclude_none=True)
+    out = engine.create(db, calls.LIFECYCLE, actor, {"content": content, "selection_criteria": body.selection_criteria,
+                                                     "closing_on": body.closing_on},
+                        clock=clock, settings=request.app.state.settings)
+    return _out(db, out.proposal_id, actor, request, clock)
 
 
 @router.get("/proposals/{pid}", response_model=ProposalOut, responses=ERRORS,
-            summary="提案を読む / read a proposal")
-def read_proposal(pid: int, db: SessionDep, actor: ApiUser):
-    return _out(db, pid, actor)
+            summary="案件（提案・公募）を読む / read a case (a proposal or a call)")
+def read_proposal(pid: CaseId, request: Request, db: SessionDep, actor: ApiUser, clock: ClockDep):
+    return _out(db, pid, actor, request, clock)
 
 
-@router.patch("/proposals/{pid}", response_model=ProposalOut, responses={**ERRORS, 409: {"model": ErrorOut}},
-              summary="下書き（または修正依頼中の提案）を更新 / update a draft")
-def update_proposal(pid: int, body: ProposalUpdate, db: SessionDep, actor: ApiUser, clock: ClockDep):
+@router.patch("/proposals/{pid}", response_model=ProposalOut, responses=WRITE_ERRORS,
+              summary="編集できる状態の案件の内容を更新 / update a case's content where it may be edited")
+def update_proposal(pid: CaseId, body: ProposalUpdate, request: Request, db: SessionDep, actor: ApiUser,
+                    clock: ClockDep):
     visible_case(db, actor, pid)
     db.rollback()
     changes = body.model_dump(exclude={"version"}, exclude_unset=True)
     proposals.save_revision(db, actor, pid, changes, expected_version=body.version, clock=clock)
-    return _out(db, pid, actor)
+    return _out(db, pid, actor, request, clock)
 
 
-@router.post("/proposals/{pid}/transitions", response_model=OutcomeOut,
-             responses={**ERRORS, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+@router.post("/proposals/{pid}/transitions", response_model=OutcomeOut, responses=WRITE_ERRORS,
              summary="操作を実行 / apply a trigger")
-def apply_transition(pid: int, body: TransitionIn, request: Request, db: SessionDep, actor: ApiUser,
+def apply_transition(pid: CaseId, body: TransitionIn, request: Request, db: SessionDep, actor: ApiUser,
                      clock: ClockDep):
     visible_case(db, actor, pid)
     db.rollback()
@@ -236,29 +363,42 @@ def apply_transition(pid: int, body: TransitionIn, request: Request, db: Session
                       facts={k: (v.isoformat() if isinstance(v, date) else v) for k, v in out.facts.items()})
 
 
-@router.get("/queue", response_model=QueueOut, responses=ERRORS,
+@router.get("/queue", response_model=QueueOut, responses={**ERRORS, 422: {"model": ErrorOut}},
             summary="対応待ちの一覧（期限順）/ what waits for me, due date first")
 def my_queue(db: SessionDep, actor: ApiUser, clock: ClockDep, role: str | None = None,
-             cursor: str | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 50,
-             with_total: bool = False):
+             state: Annotated[str | None, Query(description="lifecycle:state, or a state name")] = None,
+             field: str | None = None, cursor: str | None = None,
+             limit: Annotated[int, Query(ge=1, le=200)] = 50, with_total: bool = False):
     mine = [r for r in QUEUE_ROLES if r in actor.roles]
     if not mine:
-        return JSONResponse({"error": "forbidden", "message_ja": "対応待ちの一覧がある役割ではありません。",
-                             "message_en": "your roles have no queue"}, status_code=403)
-    role = role if role in mine else mine[0]
-    page = queue(db, actor, role, LC, after=Cursor.decode(cursor), limit=limit, count=with_total)
-    from workflow.calendar.clock import japan_today
-
+        raise Forbidden("対応待ちの一覧がある役割ではありません。", "your roles have no queue")
+    if role and role not in mine:
+        ja, en = MESSAGES["unknown_queue_role"]
+        raise InvalidInput("role", ja.format(role=role[:40]), en.format(role=role[:40]))
+    role = role or mine[0]
+    page = queue(db, actor, role, field=parse_field(field), states=parse_state(state, waiting_states(role)),
+                 after=Cursor.decode(cursor), limit=limit, count=with_total)
     today = japan_today(clock)
     return QueueOut(role=role, total=page.total, next_cursor=page.next.encode() if page.next else None,
-                    items=[QueueItemOut(id=i.id, title=i.title, state=i.state, field=i.field,
+                    items=[QueueItemOut(id=i.id, title=i.title, lifecycle=i.lifecycle, state=i.state, field=i.field,
                                         department_id=i.department_id, due_on=i.due, overdue=i.due < today)
                            for i in page.items])
 
 
+Page = Annotated[int | None, Query(ge=1, le=MAX_ID, description="the last id of the previous page")]
+
+
 @router.get("/public/projects", summary="公開されている協働事業（5項目の報告）/ public project reports")
-def public_projects(db: SessionDep, after: int | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 100):
-    ids = public_ids(db, after=after, limit=limit + 1)
+def public_projects(db: SessionDep, after: Page = None, limit: Annotated[int, Query(ge=1, le=500)] = 100):
+    ids = public.public_ids(db, view=public.PROJECT, after=after, limit=limit + 1)
     more = len(ids) > limit
     ids = ids[:limit]
-    return {"projects": [r.to_json() for r in reports(db, ids)], "next_after": ids[-1] if more and ids else None}
+    return {"projects": [r.to_json() for r in public.reports(db, ids)], "next_after": ids[-1] if more and ids else None}
+
+
+@router.get("/public/calls", summary="公開されている公募（第9条）/ public calls for partners")
+def public_calls(db: SessionDep, after: Page = None, limit: Annotated[int, Query(ge=1, le=500)] = 100):
+    ids = public.public_ids(db, view=public.CALL, after=after, limit=limit + 1)
+    more = len(ids) > limit
+    ids = ids[:limit]
+    return {"calls": [c.to_json() for c in public.calls(db, ids)], "next_after": ids[-1] if more and ids else None}

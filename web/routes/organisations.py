@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from db.models import Membership, Organisation, User
-from db.session import begin_write
+from db.session import write
 from states.vocabulary import ORGANISATION_KINDS
-from web.deps import ClockDep, CurrentUser, Forbidden, OptionalUser, SessionDep, verify_csrf
+from web.deps import ClockDep, CurrentUser, Forbidden, OptionalUser, SessionDep, verify_csrf, Id
 from web.i18n import t
 from web.pages import flash, language, render
 from web.security import fingerprint, password_problem, set_password
@@ -92,20 +92,16 @@ async def register(request: Request, db: SessionDep, actor: OptionalUser, clock:
         shown = {k: v for k, v in values.items() if not k.startswith("password")}
         return render(request, "register.html", {"values": shown | {"password": "", "password_confirm": ""},
                                                  "errors": errors, "kinds": ORGANISATION_KINDS}, status=422)
-    try:
-        begin_write(db)
+    with write(db):
         org_id = directory.add_organisation(db, values["org_name"], values["kind"], values["representative_name"],
                                             representative_title=values["representative_title"] or "代表",
-                                            email=values["org_email"], clock=clock)
+                                            email=values["org_email"], clock=clock,
+                                            actor_id=actor.user_id if actor else None)
         if actor is None:
             uid = _add_person(db, values, org_id, lang, clock)
         else:
             uid = actor.user_id
-            db.add(Membership(organisation_id=org_id, user_id=uid))
-        db.commit()
-    except BaseException:
-        db.rollback()
-        raise
+            directory.add_member(db, org_id, uid, actor_id=uid, clock=clock)
     if actor is None:
         user = db.get(User, uid)
         request.session.clear()
@@ -126,19 +122,19 @@ def _members_page(request, db, org, *, values=None, errors=None, status=200):
     }, status=status)
 
 
-def _my_org(db, actor: Actor, oid: int) -> Organisation:
+def _my_org(db, actor: Actor, oid: Id) -> Organisation:
     if "proposer" not in actor.roles or oid not in actor.organisation_ids:
         raise Forbidden("この団体の構成員だけが見られるページです。", "Only members of this group can see this page.")
     return db.get(Organisation, oid)
 
 
 @router.get("/organisations/{oid}")
-def organisation(oid: int, request: Request, db: SessionDep, actor: CurrentUser):
+def organisation(oid: Id, request: Request, db: SessionDep, actor: CurrentUser):
     return _members_page(request, db, _my_org(db, actor, oid))
 
 
 @router.post("/organisations/{oid}/members")
-async def add_member(oid: int, request: Request, db: SessionDep, actor: CurrentUser, clock: ClockDep):
+async def add_member(oid: Id, request: Request, db: SessionDep, actor: CurrentUser, clock: ClockDep):
     org = _my_org(db, actor, oid)
     form = await request.form()
     lang = language(request)
@@ -149,12 +145,7 @@ async def add_member(oid: int, request: Request, db: SessionDep, actor: CurrentU
     if errors:
         shown = {k: v for k, v in values.items()} | {"password": "", "password_confirm": ""}
         return _members_page(request, db, org, values=shown, errors=errors, status=422)
-    try:
-        begin_write(db)
+    with write(db):
         _add_person(db, values, oid, "ja", clock)
-        db.commit()
-    except BaseException:
-        db.rollback()
-        raise
     flash(request, "success", f"{values['name']} さんを構成員に加えました。", f"{values['name']} is now a member.")
     return RedirectResponse(f"/organisations/{oid}", status_code=303)

@@ -1,8 +1,9 @@
-"""The citizen group's side: its page, the proposal editor, attachments.
+"""The citizen group's side (its page, the proposal editor) and every case's content and files.
 
-A group works on its own proposals only: every handler here checks membership of the
-proposing organisation (``is_member``) or, for reading, ``can_see``; the engine checks
-again on every write.
+A group works on its own proposals only. Who may change a case's content or files is
+the definition's answer (``State.editable_by``, within the role's reach), checked here
+before anything is stored and again by the engine, through which every save, upload and
+removal goes (each with its audit event and version change).
 """
 
 from __future__ import annotations
@@ -11,54 +12,82 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, RedirectResponse
-from sqlalchemy import func, select
+from sqlalchemy import and_, or_, select
 from starlette.datastructures import UploadFile
 
-from db.models import Deadline, Organisation, Proposal
+from db.models import CallApplication, Department, Organisation, Proposal
+from states import LIFECYCLES, get_lifecycle
 from states.vocabulary import ORGANISATION_KINDS
 from web import editor, uploads
-from web.casepage import notices_for
-from web.deps import ClockDep, CurrentUser, Forbidden, SessionDep, SettingsDep, require_role, verify_csrf, visible_case
+from web.casepage import CITY_ROLES, notices_for
+from web.deps import ClockDep, CurrentUser, Forbidden, SessionDep, SettingsDep, require_role, verify_csrf, visible_case, Id
 from web.pages import flash, language, render
+from web.errors import refusal
+from web.routes.cases import confirmation, show_case
 from workflow import proposals
-from workflow.actors import Actor
+from workflow.calendar.clock import japan_today
+from workflow.engine.authorization import ACCEPTING
 from workflow.errors import KyodoError, NotFound
-from workflow.proposals import EDITABLE_STATES
+from workflow.queries.cases import next_due
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 Proposer = Depends(require_role("proposer"))
 
 
-def _own_case(db, actor: Actor, pid: int):
-    row = visible_case(db, actor, pid)
-    if "proposer" not in actor.roles or row.organisation_id not in actor.organisation_ids:
-        raise Forbidden("この提案を編集できるのは提案団体の方だけです。", "Only the proposing group can edit this proposal.")
-    return row
+def _version(form) -> int | None:
+    try:
+        return int(str(form.get("version", "")))
+    except ValueError:
+        return None
+
+
+def _accepting():
+    """Cases in a state that takes applications, whatever their lifecycle (the state's tag)."""
+    return or_(*(and_(Proposal.lifecycle == lc.name, Proposal.state.in_([s.name for s in lc.states if ACCEPTING in s.tags]))
+                 for lc in LIFECYCLES.values()))
 
 
 @router.get("/portal", dependencies=[Proposer])
-def portal(request: Request, db: SessionDep, actor: CurrentUser):
+def portal(request: Request, db: SessionDep, actor: CurrentUser, clock: ClockDep):
     orgs = list(db.execute(select(Organisation).where(Organisation.id.in_(actor.organisation_ids))
                            .order_by(Organisation.id)).scalars())
-    next_due = (select(Deadline.proposal_id, func.min(Deadline.due_on).label("due"))
-                .where(Deadline.closed_at.is_(None)).group_by(Deadline.proposal_id).subquery())
+    due = next_due()
     rows = list(db.execute(
-        select(Proposal, next_due.c.due).outerjoin(next_due, next_due.c.proposal_id == Proposal.id)
+        select(Proposal, due.c.due).outerjoin(due, due.c.proposal_id == Proposal.id)
         .where(Proposal.organisation_id.in_(actor.organisation_ids)).order_by(Proposal.id.desc())))
     by_org = {o.id: [] for o in orgs}
     for p, due in rows:
         by_org.setdefault(p.organisation_id, []).append((p, due))
+    open_calls = list(db.execute(select(Proposal).where(_accepting())
+                                 .order_by(Proposal.closing_on, Proposal.id).limit(100)).scalars())
+    applied = list(db.execute(
+        select(CallApplication, Proposal, Organisation.name)
+        .join(Proposal, Proposal.id == CallApplication.proposal_id)
+        .join(Organisation, Organisation.id == CallApplication.organisation_id)
+        .where(CallApplication.organisation_id.in_(actor.organisation_ids))
+        .order_by(CallApplication.id.desc()).limit(100)))
     notices = notices_for(db, actor, None, language(request), limit=10)
     db.rollback()
     return render(request, "portal.html", {"orgs": orgs, "by_org": by_org, "notices": notices,
-                                           "kinds": ORGANISATION_KINDS})
+                                           "kinds": ORGANISATION_KINDS, "open_calls": open_calls,
+                                           "applied": applied, "today": japan_today(clock)})
 
 
-def _editor_page(request, *, org, values, errors, proposal=None, status=200, message=None):
-    return render(request, "editor.html", {
-        "org": org, "values": values, "errors": errors, "proposal": proposal, "message": message,
-        "fields": editor.EDITOR_FIELDS, "confidential_choices": editor.CONFIDENTIAL_CHOICES,
-    }, status=status)
+# --- the editor: a group's new proposal, and any case's content while it may be edited
+
+
+def _refused(exc: KyodoError, lang: str, kind: editor.Kind) -> tuple[int, dict[str, str], tuple[str, str]]:
+    """The engine's refusal for the editor: errors beside the fields it has, the rest as the message."""
+    refused = refusal(exc, lang)
+    names = {f.name for f in kind.fields} | {"confidential_fields"}
+    errors = {k: v for k, v in refused.errors.items() if k in names}
+    hint = (exc.hint_ja, " " + exc.hint_en) if exc.hint_ja and exc.hint_ja not in refused.message[0] else ("", "")
+    return refused.status, errors, (refused.message[0] + hint[0], refused.message[1] + hint[1])
+
+
+def _owner(db, row) -> dict:
+    return {"org": db.get(Organisation, row.organisation_id) if row.organisation_id else None,
+            "dept": db.get(Department, row.department_id) if row.department_id else None}
 
 
 @router.get("/proposals/new", dependencies=[Proposer])
@@ -67,8 +96,8 @@ def new_form(request: Request, db: SessionDep, actor: CurrentUser, organisation_
     if org_id not in actor.organisation_ids:
         raise Forbidden("所属する団体の名前でのみ提案を作成できます。", "You can propose only for your own organisation.")
     org = db.get(Organisation, org_id)
-    values = {f.name: "" for f in editor.EDITOR_FIELDS} | {"confidential_fields": []}
-    return _editor_page(request, org=org, values=values, errors={})
+    kind = editor.kind_of(get_lifecycle(proposals.LIFECYCLE))
+    return editor.page(request, kind=kind, values=editor.blank(kind), errors={}, action="/proposals/new", org=org)
 
 
 @router.post("/proposals/new", dependencies=[Proposer])
@@ -81,96 +110,111 @@ async def create(request: Request, db: SessionDep, actor: CurrentUser, clock: Cl
     if org_id not in actor.organisation_ids:
         raise Forbidden("所属する団体の名前でのみ提案を作成できます。", "You can propose only for your own organisation.")
     org = db.get(Organisation, org_id)
-    data = editor.read(form)
-    clean, errors = editor.check(data, language(request))
+    kind = editor.kind_of(get_lifecycle(proposals.LIFECYCLE))
+    lang = language(request)
+    data = editor.read(form, kind)
+    clean, errors = editor.check(data, lang)
     if errors:
-        return _editor_page(request, org=org, values=data, errors=errors, status=422)
+        return editor.page(request, kind=kind, values=data, errors=errors, action="/proposals/new", org=org,
+                           status=422)
     content = {k: v for k, v in clean.items() if v not in (None, "", [])}
-    pid = proposals.create(db, actor, org_id, content, clock=clock)
+    try:
+        pid = proposals.create(db, actor, org_id, content, clock=clock)
+    except KyodoError as exc:
+        status, errors, message = _refused(exc, lang, kind)
+        return editor.page(request, kind=kind, values=data, errors=errors, action="/proposals/new", org=org,
+                           status=status, message=message)
     flash(request, "success", "下書きを保存しました。内容を確認して「提案する」を押すと提出されます。",
           "Draft saved. Check it, then press “Submit the proposal” to send it.")
     return RedirectResponse(f"/proposals/{pid}", status_code=303)
 
 
-@router.get("/proposals/{pid}/edit", dependencies=[Proposer])
-def edit_form(pid: int, request: Request, db: SessionDep, actor: CurrentUser):
-    row = _own_case(db, actor, pid)
+@router.get("/proposals/{pid}/edit")
+def edit_form(pid: Id, request: Request, db: SessionDep, actor: CurrentUser):
+    row = editor.editable_case(db, actor, pid)
+    kind = editor.kind_of(get_lifecycle(row.lifecycle))
     p = db.get(Proposal, pid)
-    org = db.get(Organisation, row.organisation_id)
-    if row.state not in EDITABLE_STATES:
-        raise Forbidden("提案書を編集できるのは下書きと修正依頼中のときだけです。",
-                        "A proposal can be edited only as a draft or when a revision is requested.")
-    return _editor_page(request, org=org, values=editor.as_form(p), errors={}, proposal=p)
+    owner = _owner(db, row)
+    db.rollback()
+    return editor.page(request, kind=kind, values=editor.as_form(p, kind), errors={}, action=f"/proposals/{pid}/edit",
+                       proposal=p, **owner)
 
 
-@router.post("/proposals/{pid}/edit", dependencies=[Proposer])
-async def save(pid: int, request: Request, db: SessionDep, actor: CurrentUser, clock: ClockDep):
+@router.post("/proposals/{pid}/edit")
+async def save(pid: Id, request: Request, db: SessionDep, actor: CurrentUser, clock: ClockDep):
     form = await request.form()
-    row = _own_case(db, actor, pid)
+    row = editor.editable_case(db, actor, pid)
+    kind = editor.kind_of(get_lifecycle(row.lifecycle))
     p = db.get(Proposal, pid)
-    org = db.get(Organisation, row.organisation_id)
+    owner = _owner(db, row)
     lang = language(request)
-    data = editor.read(form)
+    data = editor.read(form, kind)
     clean, errors = editor.check(data, lang)
+    action = f"/proposals/{pid}/edit"
     if errors:
-        return _editor_page(request, org=org, values=data, errors=errors, proposal=p, status=422)
+        return editor.page(request, kind=kind, values=data, errors=errors, action=action, proposal=p, status=422,
+                           **owner)
     changed = editor.changes(p, clean)
     db.rollback()
     if not changed:
         flash(request, "info", "変更はありませんでした。", "Nothing was changed.")
         return RedirectResponse(f"/proposals/{pid}", status_code=303)
     try:
-        version = int(str(form.get("version", "")))
-    except ValueError:
-        version = None
-    try:
         number = proposals.save_revision(db, actor, pid, changed, note=str(form.get("note", ""))[:2000],
-                                         expected_version=version, clock=clock)
+                                         expected_version=_version(form), clock=clock)
     except KyodoError as exc:
-        status = 409 if exc.code in ("conflict", "invalid_state") else 422
-        return _editor_page(request, org=org, values=data, errors={}, proposal=p, status=status,
-                            message=(exc.message_ja + exc.hint_ja, exc.message_en + " " + exc.hint_en))
-    flash(request, "success", f"提案書を保存しました（第{number}版）。", f"Saved as revision {number}.")
+        status, errors, message = _refused(exc, lang, kind)
+        return editor.page(request, kind=kind, values=data, errors=errors, action=action, proposal=p,
+                           status=status, message=message, **owner)
+    flash(request, "success", f"内容を保存しました（第{number}版）。", f"Saved as revision {number}.")
     return RedirectResponse(f"/proposals/{pid}", status_code=303)
 
 
 # --- attachments
 
 
-@router.post("/proposals/{pid}/attachments", dependencies=[Proposer])
-async def upload(pid: int, request: Request, db: SessionDep, actor: CurrentUser, clock: ClockDep,
+@router.post("/proposals/{pid}/attachments")
+async def upload(pid: Id, request: Request, db: SessionDep, actor: CurrentUser, clock: ClockDep,
                  settings: SettingsDep):
     form = await request.form()
-    row = _own_case(db, actor, pid)
+    editor.editable_case(db, actor, pid)  # nothing is stored for someone who may not attach
     db.rollback()
-    if row.state not in EDITABLE_STATES:
-        raise Forbidden("添付ファイルを変更できるのは下書きと修正依頼中のときだけです。",
-                        "Attachments can be changed only as a draft or when a revision is requested.")
+    back = RedirectResponse(f"/proposals/{pid}#attachments", status_code=303)
     file = form.get("file")
     if not isinstance(file, UploadFile) or not file.filename:
         flash(request, "error", "ファイルを選んでください。", "Choose a file.")
-        return RedirectResponse(f"/proposals/{pid}#attachments", status_code=303)
+        return back
     try:
         stored = uploads.store(file.file, file.filename, settings.effective_attachment_dir,
                                settings.max_upload_bytes)
     except uploads.UploadRefused as exc:
         flash(request, "error", exc.message_ja, exc.message_en)
-        return RedirectResponse(f"/proposals/{pid}#attachments", status_code=303)
-    uploads.record(db, pid, file.filename, stored, actor.user_id, clock.now())
+        return back
+    try:
+        uploads.attach(db, pid, actor, file.filename, stored, settings.effective_attachment_dir,
+                       expected_version=_version(form), clock=clock, settings=request.app.state.settings)
+    except KyodoError as exc:
+        message = refusal(exc, language(request)).message
+        flash(request, "error", *message)
+        return back
     flash(request, "success", "ファイルを添付しました。", "The file is attached.")
-    return RedirectResponse(f"/proposals/{pid}#attachments", status_code=303)
+    return back
 
 
-def _attachment(db, actor, aid: int):
+def _attachment(db, actor, aid: Id):
     att = uploads.attachment(db, aid)
     if att is None:
         raise NotFound(f"添付ファイル {aid} は見つかりません。", f"no attachment {aid}")
     row = visible_case(db, actor, att.proposal_id)  # a group never reaches another group's files
+    if att.removed_at is not None and not actor.roles & CITY_ROLES:
+        # A removed file stays on the record for the city; for everyone else it is gone.
+        db.rollback()
+        raise NotFound(f"添付ファイル {aid} は見つかりません。", f"no attachment {aid}")
     return att, row
 
 
 @router.get("/attachments/{aid}")
-def download(aid: int, db: SessionDep, actor: CurrentUser, settings: SettingsDep):
+def download(aid: Id, db: SessionDep, actor: CurrentUser, settings: SettingsDep):
     att, _ = _attachment(db, actor, aid)
     db.rollback()
     try:
@@ -186,14 +230,25 @@ def download(aid: int, db: SessionDep, actor: CurrentUser, settings: SettingsDep
     })
 
 
-@router.post("/attachments/{aid}/delete", dependencies=[Proposer])
-def delete(aid: int, request: Request, db: SessionDep, actor: CurrentUser, settings: SettingsDep):
+@router.post("/attachments/{aid}/delete")
+async def delete(aid: Id, request: Request, db: SessionDep, actor: CurrentUser, clock: ClockDep):
+    form = await request.form()
     att, row = _attachment(db, actor, aid)
-    _own_case(db, actor, row.id)
+    editor.editable_case(db, actor, row.id)
     db.rollback()
-    if row.state not in EDITABLE_STATES:
-        raise Forbidden("添付ファイルを変更できるのは下書きと修正依頼中のときだけです。",
-                        "Attachments can be changed only as a draft or when a revision is requested.")
-    uploads.remove(db, att, settings.effective_attachment_dir)
-    flash(request, "success", "添付ファイルを削除しました。", "The attachment is removed.")
+    lc = get_lifecycle(row.lifecycle)
+    t_def = lc.transition_from(uploads.REMOVE, row.state)
+    version = _version(form)
+    if t_def is not None and t_def.confirm and form.get("confirmed") != "1":
+        carried = {"version": "" if version is None else str(version)}
+        return confirmation(request, db, actor, clock, row.id, "case", f"/attachments/{aid}/delete", t_def, carried,
+                            f"/proposals/{row.id}#attachments", att.filename)
+    try:
+        uploads.detach(db, att, actor, expected_version=version, clock=clock, settings=request.app.state.settings)
+    except KyodoError as exc:
+        refused = refusal(exc, language(request))
+        return show_case(request, db, actor, clock, row.id, status=refused.status,
+                         extra={"page_error": refused.message})
+    flash(request, "success", "添付ファイルを削除しました（記録として保存されます）。",
+          "The attachment is removed (kept for the record).")
     return RedirectResponse(f"/proposals/{row.id}#attachments", status_code=303)

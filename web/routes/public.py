@@ -1,8 +1,10 @@
-"""The public pages (no login): adopted projects and published evaluations, as the
-five-part project report, and the same as open data in CSV and JSON.
+"""The public pages (no login): the city's calls for partners and the collaboration projects,
+and the same as open data in CSV and JSON.
 
-Drafts and states without a public label never appear; confidential fields (Article 13)
-are removed in ``web.reports`` before anything is shown.
+What a case shows follows its state in its own lifecycle (``State.public_view``): a call
+while it seeks a partner, the five-part project report once adopted. Drafts and states
+without a public label never appear; confidential fields (Article 13), scores, reviewers
+and applicants are removed in ``workflow.queries.public`` before anything is shown.
 """
 
 from __future__ import annotations
@@ -13,48 +15,64 @@ import io
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
-from web.deps import OptionalUser, SessionDep, SettingsDep, verify_csrf
+from web.deps import OptionalUser, SessionDep, SettingsDep, verify_csrf, Id, AfterId
 from web.pages import language, render
-from web.reports import COST_KINDS, CSV_COLUMNS, SIDES, csv_row, public_ids, reports
 from workflow.errors import NotFound
+from workflow.queries import public
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
 
 @router.get("/public")
-def projects(request: Request, db: SessionDep, actor: OptionalUser, settings: SettingsDep, after: int | None = None):
-    ids = public_ids(db, after=after, limit=settings.page_size + 1)
-    more = len(ids) > settings.page_size
-    ids = ids[: settings.page_size]
-    return render(request, "public_list.html", {"reports": reports(db, ids), "cost_kinds": COST_KINDS,
-                                                "next_after": ids[-1] if more and ids else None})
+def projects(request: Request, db: SessionDep, actor: OptionalUser, settings: SettingsDep,
+             after: AfterId = None):
+    cases = public.public_cases(db, after=after, limit=settings.page_size + 1)
+    more = len(cases) > settings.page_size
+    cases = cases[: settings.page_size]
+    return render(request, "public_list.html", {"items": public.pages(db, cases), "cost_kinds": public.COST_KINDS,
+                                                "next_after": cases[-1].id if more and cases else None})
 
 
 @router.get("/public/proposals/{pid}")
-def project(pid: int, request: Request, db: SessionDep, actor: OptionalUser):
-    found = reports(db, [pid])
-    if not found:
+def project(pid: Id, request: Request, db: SessionDep, actor: OptionalUser):
+    found = public.page(db, pid)
+    if found is None:
         raise NotFound(f"公開されている事業 {pid} はありません。", f"no public project {pid}")
-    return render(request, "public_report.html", {"r": found[0], "cost_kinds": COST_KINDS, "sides": SIDES})
+    return render(request, "public_report.html", {"r": found, "cost_kinds": public.COST_KINDS,
+                                                  "sides": public.SIDES})
 
 
-def _all(db) -> list:
-    return reports(db, public_ids(db))
+def _csv(request: Request, columns, items: list, to_row, filename: str) -> Response:
+    lang = language(request)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([en if lang == "en" else ja for _, ja, en in columns])
+    for item in items:
+        writer.writerow(to_row(item, lang))
+    # The byte-order mark lets spreadsheet software on Japanese Windows read UTF-8.
+    return Response("\ufeff" + buffer.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _reports(db) -> list[public.Report]:
+    return public.reports(db, public.public_ids(db, view=public.PROJECT))
+
+
+def _calls(db) -> list[public.CallPage]:
+    return public.calls(db, public.public_ids(db, view=public.CALL))
 
 
 @router.get("/public/data.csv")
 def data_csv(request: Request, db: SessionDep):
-    lang = language(request)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([en if lang == "en" else ja for _, ja, en in CSV_COLUMNS])
-    for r in _all(db):
-        writer.writerow(csv_row(r, lang))
-    # The byte-order mark lets spreadsheet software on Japanese Windows read UTF-8.
-    return Response("\ufeff" + buffer.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="kyodo-projects.csv"'})
+    return _csv(request, public.CSV_COLUMNS, _reports(db), public.csv_row, "kyodo-projects.csv")
+
+
+@router.get("/public/calls.csv")
+def calls_csv(request: Request, db: SessionDep):
+    return _csv(request, public.CALL_CSV_COLUMNS, _calls(db), public.call_csv_row, "kyodo-calls.csv")
 
 
 @router.get("/public/data.json")
 def data_json(db: SessionDep):
-    return JSONResponse({"projects": [r.to_json() for r in _all(db)]})
+    return JSONResponse({"projects": [r.to_json() for r in _reports(db)],
+                         "calls": [c.to_json() for c in _calls(db)]})

@@ -9,6 +9,8 @@ knows 1949–2099 (outside that range only weekends and the year-end closure cou
 
 from __future__ import annotations
 
+import re
+
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -45,6 +47,33 @@ def _era(d: date) -> tuple[str, str]:
             year = d.year - began.year + 1
             return name, "元" if year == 1 else str(year)
     raise ValueError(f"{d} is before the Showa era; no era name is kept for it")
+
+
+_ERA_LETTERS = {"R": "令和", "H": "平成", "S": "昭和"}
+
+
+def parse_fiscal_year(text: str) -> int:
+    """A fiscal year as clerks write it: 2026, 令和8, 令和8年度, R8, R08, 2026年度.
+
+    A bare small number (``8``) is refused with the likely meaning, never read as the
+    year 8: a report for 令和8年度 must not silently come out empty.
+    """
+    raw = str(text).strip().translate(str.maketrans("０１２３４５６７８９ＲＨＳｒｈｓ", "0123456789RHSrhs"))
+    raw = raw.removesuffix("年度").removesuffix("年").strip()
+    m = re.fullmatch(r"(令和|平成|昭和|[RHSrhs])\s*(元|\d{1,2})", raw)
+    if m:
+        era = _ERA_LETTERS.get(m.group(1).upper(), m.group(1))
+        n = 1 if m.group(2) == "元" else int(m.group(2))
+        began = dict(_ERAS)[era]
+        return began.year + n - 1
+    if re.fullmatch(r"\d{4}", raw) and 2000 <= int(raw) <= 2100:
+        return int(raw)
+    if re.fullmatch(r"\d{1,2}", raw):
+        n = int(raw)
+        raise ValueError(f"「{text}」は和暦の年度ですか？ 令和{n}年度なら「令和{n}」または「{2018 + n}」と指定してください。"
+                         f" / is {text} an era year? for 令和{n} give R{n} or {2018 + n}")
+    raise ValueError(f"年度は「2026」「令和8」「R8」のように指定してください（「{text}」は読めません）。"
+                     f" / give the fiscal year as 2026, 令和8 or R8 (not {text!r})")
 
 
 def era_date(d: date) -> str:

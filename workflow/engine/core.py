@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from config import Settings, get_settings
 from db.models import AuditEvent, Proposal
-from db.session import begin_write
+from db.session import write
 from states import Lifecycle, Transition, get_lifecycle
 from workflow.actors import Actor
 from workflow.calendar.clock import Clock, SystemClock
@@ -126,21 +126,14 @@ def _record(case: Case, row, dest: str) -> int:
 
 def _run(session: Session, proposal_id: int | None, work) -> Any:
     try:
-        begin_write(session)
-        result = work()
-        session.commit()
-        return result
+        with write(session):
+            return work()
     except IntegrityError as exc:
-        session.rollback()
         # A unique constraint hit by a concurrent writer (the same review twice, say).
         raise Conflict(proposal_id) from exc
     except DataError as exc:
-        session.rollback()
         raise InvalidInput("", "入力された値がデータベースの上限を超えています。",
                            "a value given is beyond what the database can hold") from exc
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def apply(

@@ -39,19 +39,20 @@ class ProposalLine:
     lifecycle: str
 
 
+def next_due():
+    """Each case's nearest open deadline (a subquery with ``proposal_id`` and ``due``)."""
+    return (select(Deadline.proposal_id, func.min(Deadline.due_on).label("due"))
+            .where(Deadline.closed_at.is_(None)).group_by(Deadline.proposal_id).subquery())
+
+
 def list_proposals(session: Session, *, state: str | None = None, limit: int = 200) -> list[ProposalLine]:
-    next_due = (
-        select(Deadline.proposal_id, func.min(Deadline.due_on).label("due"))
-        .where(Deadline.closed_at.is_(None))
-        .group_by(Deadline.proposal_id)
-        .subquery()
-    )
+    due = next_due()
     q = (
         select(Proposal.id, Proposal.title, Organisation.name, Proposal.state, Department.name_ja,
-               next_due.c.due, Proposal.version, Proposal.lifecycle)
+               due.c.due, Proposal.version, Proposal.lifecycle)
         .outerjoin(Organisation, Organisation.id == Proposal.organisation_id)
         .outerjoin(Department, Department.id == Proposal.department_id)
-        .outerjoin(next_due, next_due.c.proposal_id == Proposal.id)
+        .outerjoin(due, due.c.proposal_id == Proposal.id)
         .order_by(Proposal.id)
         .limit(limit)
     )

@@ -69,7 +69,6 @@ def _decision(case: Case, notify: Notify, role: str):
         "reasons": case.values["reasons"],
         "article": t.article,
         "mayor_title": case.settings.mayor_title,
-        "next_step_contact": contact,
         "contact": contact,
     }
 
@@ -86,8 +85,12 @@ def _own_project(case: Case, notify: Notify, role: str):
             "which": case.facts.get("own_project_event", "start")}
 
 
-def _evaluation(case: Case, notify: Notify, role: str):
-    return {"period_label_fy": case.values.get("fiscal_year"), "side": "partner" if role == "proposer" else "city"}
+def _evaluation_period(case: Case, notify: Notify, role: str):
+    return {"period_label_fy": case.values.get("fiscal_year")}
+
+
+def _evaluation_side(case: Case, notify: Notify, role: str):
+    return {"side": "partner" if role == "proposer" else "city"}
 
 
 def _public_page(case: Case, notify: Notify, role: str):
@@ -118,7 +121,8 @@ PARTS: dict[str, Part] = {
     "decision": _decision,
     "contract": _contract,
     "own_project": _own_project,
-    "evaluation": _evaluation,
+    "evaluation_period": _evaluation_period,
+    "evaluation_side": _evaluation_side,
     "public_page": _public_page,
     "call_applications": _call_applications,
     "selected_partner": _selected_partner,

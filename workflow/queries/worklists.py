@@ -1,0 +1,392 @@
+"""What waits for whom, and the city's lists of cases, for every lifecycle side by side.
+
+A case waits on a role while its state says so (``State.waits_on`` in ``states/``, read
+in the case's own lifecycle); its due date is the open deadline row of that state.
+Reviewers see only the cases assigned to them where they still have something to review
+(``review_pending`` of the lifecycle's rules), never their own group's. Pages are cut by
+the last (due date, id) seen, not by OFFSET, so page 2,000 costs what page 1 costs; the
+order is served by the deadline rows' index on (key, due_on, proposal_id) where open.
+
+The queue starts from the open deadline rows of the waiting states, not from the cases'
+state: the state's deadline is open exactly while the case is in that state, and asking
+for the state as well leads PostgreSQL to read every case in it (20,000 under review in
+the benchmark) before the first row of the page. Each deadline key of a waiting state,
+in whichever lifecycle, is read as its own stream in the index's order and the streams
+are merged; the case's lifecycle is asked for only where the key alone does not tell it
+(the shared stage's keys), and a reviewer's "still something to review" is the rule of
+the case's lifecycle. No total is counted unless asked for: counting a large queue costs
+more than showing a page of it.
+
+Filters name states as ``lifecycle:state`` (or a bare state name, meaning that state in
+every lifecycle that has it); a value no list knows is refused with words, never
+answered with an empty list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Callable
+
+from sqlalchemy import and_, func, or_, select, tuple_, union_all
+from sqlmodel import Session
+
+from db.models import Deadline, Department, Organisation, Proposal, ReviewAssignment
+from db.types import MAX_ID  # noqa: F401  (the edges bound ids and cursors with it)
+from states import LIFECYCLES, Lifecycle, State
+from states.vocabulary import FIELDS
+from workflow.actors import Actor
+from workflow.errors import InvalidInput
+from workflow.queries.cases import next_due
+from workflow.rules.catalogue import rules_for
+
+QUEUE_ROLES = ("reviewer", "department", "approver", "secretariat")
+# The pages of a case where a role does its part (``Transition.page`` in ``states/``);
+# a queue links there rather than to the case page.
+TASK_PAGES = ("review", "decision", "contract")
+
+
+# --- filters: what a list may be narrowed to, and refusals that say why
+
+
+@dataclass(frozen=True)
+class StateRef:
+    lifecycle: str
+    state: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.lifecycle}:{self.state}"
+
+
+Choices = list[tuple[Lifecycle, list[State]]]
+
+
+def state_choices(keep: Callable[[Lifecycle, State], bool]) -> Choices:
+    """The states a list can show, grouped by lifecycle (the same name may stand in several)."""
+    out = []
+    for lc in LIFECYCLES.values():
+        states = [s for s in lc.states if keep(lc, s)]
+        if states:
+            out.append((lc, states))
+    return out
+
+
+def _refuse(name: str, value: str, what_ja: str, what_en: str, known: str = "") -> InvalidInput:
+    shown = value[:40]
+    error = InvalidInput(name, f"「{shown}」は{what_ja}として選べません。一覧から選び直してください。",
+                         f"{shown!r} is not a {what_en} this list knows; choose one from the list")
+    if known:
+        error.hint_ja = error.hint_en = known
+    return error
+
+
+def parse_state(value: str | None, choices: Choices) -> list[StateRef]:
+    """The states ``value`` names among ``choices`` (empty: no filter); unknown values are refused."""
+    if not value:
+        return []
+    lifecycle, _, name = value.rpartition(":")
+    found = [StateRef(lc.name, s.name) for lc, states in choices for s in states
+             if s.name == name and lifecycle in ("", lc.name)]
+    if not found:
+        known = ", ".join(StateRef(lc.name, s.name).key for lc, states in choices for s in states)
+        raise _refuse("state", value, "状況", "state", known)
+    return found
+
+
+def parse_field(value: str | None) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit() or int(value) not in FIELDS:
+        raise _refuse("field", value, "分野", "field", ", ".join(str(n) for n in FIELDS))
+    return int(value)
+
+
+def parse_department(db: Session, value: str | None) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= MAX_ID or db.get(Department, int(value)) is None:
+        db.rollback()
+        raise _refuse("department", value, "所管課", "department")
+    return int(value)
+
+
+def parse_lifecycle(value: str | None) -> str | None:
+    if not value:
+        return None
+    if value not in LIFECYCLES:
+        raise _refuse("lifecycle", value, "案件の種類", "kind of case", ", ".join(LIFECYCLES))
+    return value
+
+
+def _in_states(refs: list[StateRef]):
+    p = Proposal
+    return or_(*(and_(p.lifecycle == r.lifecycle, p.state == r.state) for r in refs))
+
+
+def _not_initial():
+    """A case still in its first state belongs to its authors alone (``can_see``)."""
+    p = Proposal
+    return ~or_(*(and_(p.lifecycle == lc.name, p.state == lc.initial) for lc in LIFECYCLES.values()))
+
+
+# --- queues
+
+
+@dataclass(frozen=True)
+class Cursor:
+    due: date
+    id: int
+
+    def encode(self) -> str:
+        return f"{self.due.isoformat()}_{self.id}"
+
+    @staticmethod
+    def decode(text: str | None) -> "Cursor | None":
+        if not text:
+            return None
+        try:
+            due, pid = text.split("_", 1)
+            cursor = Cursor(date.fromisoformat(due), int(pid))
+        except ValueError:
+            cursor = None
+        if cursor is None or not 1 <= cursor.id <= MAX_ID:
+            raise InvalidInput("cursor", "ページの指定が正しくありません。最初のページから開き直してください。",
+                               "the page cursor is not valid; start again from the first page")
+        return cursor
+
+
+@dataclass(frozen=True)
+class Item:
+    id: int
+    title: str
+    field: int | None
+    lifecycle: str
+    state: str
+    department_id: int | None
+    department_ja: str | None
+    department_en: str | None
+    organisation: str | None
+    due: date
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Item]
+    next: Cursor | None
+    prev: Cursor | None
+    total: int | None  # None: not counted
+
+
+def waits_on(role: str) -> Callable[[Lifecycle, State], bool]:
+    return lambda lc, s: role in s.waits_on and bool(s.deadline) and not s.final
+
+
+def waiting_states(role: str) -> Choices:
+    """The states, per lifecycle, in which a case waits on ``role`` (its queue's tabs)."""
+    return state_choices(waits_on(role))
+
+
+def task_page(lifecycle: str, state: str, role: str) -> str:
+    """Where ``role`` does its part on a case in ``state``: a task page, or "" for the case page."""
+    lc = LIFECYCLES[lifecycle]
+    pages = {t.page for t in lc.available_from(state) if role in t.roles}
+    return next((page for page in TASK_PAGES if page in pages), "")
+
+
+def _targets(role: str, states: list[StateRef] | None) -> dict[str, list[str]]:
+    """Deadline key → the lifecycles in which a case with that key open waits on ``role``."""
+    out: dict[str, list[str]] = {}
+    for lc, waiting in waiting_states(role):
+        for s in waiting:
+            if not states or StateRef(lc.name, s.name) in states:
+                out.setdefault(s.deadline, []).append(lc.name)
+    return out
+
+
+def _for_key(actor: Actor, role: str, key: str, lifecycles: list[str]) -> list:
+    """What a deadline row of ``key`` must satisfy to stand in the queue, besides being open."""
+    d, p = Deadline, Proposal
+    where = [d.key == key]
+    declaring = [lc.name for lc in LIFECYCLES.values() if any(x.key == key for x in lc.deadlines)]
+    if sorted(lifecycles) != sorted(declaring):  # the key alone does not tell the lifecycle
+        where.append(p.lifecycle.in_(lifecycles))
+    if role == "reviewer":
+        pending = {n: rules_for(n).review_pending for n in lifecycles}
+        if len(set(pending.values())) == 1:
+            where.append(next(iter(pending.values()))(d.proposal_id, actor.user_id))
+        else:
+            where.append(or_(*(and_(p.lifecycle == n, f(d.proposal_id, actor.user_id)) for n, f in pending.items())))
+    return where
+
+
+def _reach(actor: Actor, role: str):
+    """The joins and conditions that keep a queue to the cases within the actor's reach."""
+    d, p = Deadline, Proposal
+    joins, where = [], [d.closed_at.is_(None), d.scope == ""]
+    if role == "reviewer":
+        joins.append((ReviewAssignment, and_(ReviewAssignment.proposal_id == d.proposal_id,
+                                             ReviewAssignment.reviewer_id == actor.user_id)))
+        if actor.organisation_ids:
+            where.append(or_(p.organisation_id.is_(None), p.organisation_id.not_in(actor.organisation_ids)))
+    elif role == "department":
+        # A department user without a department sees nothing, not every unassigned case.
+        where.append(p.department_id == (actor.department_id if actor.department_id is not None else -1))
+    return joins, where
+
+
+def queue(db: Session, actor: Actor, role: str, *, field: int | None = None, department_id: int | None = None,
+          states: list[StateRef] | None = None, after: Cursor | None = None, before: Cursor | None = None,
+          limit: int = 50, count: bool = False) -> Page:
+    """One page of the role's queue over every lifecycle.
+
+    One branch per deadline key, each read in the index's order (key, due_on,
+    proposal_id), cut by the cursor and limited to a page, merged by UNION ALL: the
+    database sorts a few pages instead of every waiting case.
+    """
+    d, p = Deadline, Proposal
+    joins, where = _reach(actor, role)
+    if field is not None:
+        where.append(p.field == field)
+    if department_id is not None:
+        where.append(p.department_id == department_id)
+    targets = _targets(role, states)
+    if not targets:
+        return Page([], None, None, 0 if count else None)
+
+    def frame(q, key: str, lifecycles: list[str]):
+        q = q.select_from(d).join(p, p.id == d.proposal_id)
+        for table, on in joins:
+            q = q.join(table, on)
+        return q.where(*where, *_for_key(actor, role, key, lifecycles))
+
+    backwards = before is not None and after is None
+    position = tuple_(d.due_on, d.proposal_id)
+    in_order = (d.due_on.desc(), d.proposal_id.desc()) if backwards else (d.due_on, d.proposal_id)
+    columns = (d.proposal_id.label("id"), p.title, p.field, p.lifecycle, p.state, p.department_id,
+               Department.name_ja.label("department_ja"), Department.name_en.label("department_en"),
+               Organisation.name.label("organisation"), d.due_on.label("due"))
+    branches = []
+    for key, lifecycles in targets.items():
+        q = (frame(select(*columns), key, lifecycles)
+             .outerjoin(Department, Department.id == p.department_id)
+             .outerjoin(Organisation, Organisation.id == p.organisation_id))
+        if after is not None:
+            q = q.where(position > tuple_(after.due, after.id))
+        elif backwards:
+            q = q.where(position < tuple_(before.due, before.id))
+        # Each branch is a page of its own, cut where the index order allows.
+        branches.append(select(q.order_by(*in_order).limit(limit + 1).subquery()))
+    merged = (branches[0] if len(branches) == 1 else union_all(*branches)).subquery()
+    order = (merged.c.due.desc(), merged.c.id.desc()) if backwards else (merged.c.due, merged.c.id)
+    rows = list(db.execute(select(merged).order_by(*order).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if backwards:
+        rows.reverse()
+    items = [Item(*r) for r in rows]
+    total = None
+    if count:
+        parts = [frame(select(d.proposal_id), k, ls) for k, ls in targets.items()]
+        counted = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
+        total = db.execute(select(func.count()).select_from(counted)).scalar_one()
+    db.rollback()
+    first = Cursor(items[0].due, items[0].id) if items else None
+    last = Cursor(items[-1].due, items[-1].id) if items else None
+    if backwards:
+        return Page(items, next=last, prev=first if more else None, total=total)
+    return Page(items, next=last if more else None, prev=first if after is not None else None, total=total)
+
+
+# --- the department's desk and the secretariat's list: every case, newest first
+
+
+@dataclass(frozen=True)
+class Line:
+    id: int
+    title: str
+    field: int | None
+    lifecycle: str
+    state: str
+    organisation: str | None
+    department_ja: str | None
+    department_en: str | None
+    due: date | None
+
+
+@dataclass(frozen=True)
+class Lines:
+    rows: list[Line]
+    next_after: int | None
+
+
+def _lines(db: Session, where: list, after: int | None, limit: int) -> Lines:
+    p, due = Proposal, next_due()
+    q = (select(p.id, p.title, p.field, p.lifecycle, p.state, Organisation.name, Department.name_ja,
+                Department.name_en, due.c.due)
+         # A call has no organisation until its partner is selected.
+         .outerjoin(Organisation, Organisation.id == p.organisation_id)
+         .outerjoin(Department, Department.id == p.department_id)
+         .outerjoin(due, due.c.proposal_id == p.id)
+         .where(*where))
+    if after:
+        q = q.where(p.id < after)
+    rows = [Line(*r) for r in db.execute(q.order_by(p.id.desc()).limit(limit + 1))]
+    db.rollback()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Lines(rows, rows[-1].id if more and rows else None)
+
+
+def department_choices() -> Choices:
+    """The states a department follows: those that wait on it or that it may still edit."""
+    return state_choices(lambda lc, s: "department" in s.waits_on or "department" in s.editable_by)
+
+
+def department_cases(db: Session, actor: Actor, *, states: list[StateRef] | None = None, after: int | None = None,
+                     limit: int = 50) -> Lines:
+    """The cases of the actor's department, in every state it may see them in (its own draft calls too)."""
+    where = [Proposal.department_id == (actor.department_id if actor.department_id is not None else -1)]
+    if states:
+        where.append(_in_states(states))
+    return _lines(db, where, after, limit)
+
+
+def secretariat_choices() -> Choices:
+    return state_choices(lambda lc, s: s.name != lc.initial)
+
+
+def all_cases(db: Session, *, states: list[StateRef] | None = None, lifecycle: str | None = None,
+              field: int | None = None, department_id: int | None = None, title: str = "",
+              after: int | None = None, limit: int = 50) -> Lines:
+    """Every case past its first state (drafts belong to their authors), of every lifecycle."""
+    p = Proposal
+    where = [_not_initial()]
+    if states:
+        where.append(_in_states(states))
+    if lifecycle:
+        where.append(p.lifecycle == lifecycle)
+    if field is not None:
+        where.append(p.field == field)
+    if department_id is not None:
+        where.append(p.department_id == department_id)
+    if title:
+        where.append(p.title.contains(title[:100], autoescape=True))
+    return _lines(db, where, after, limit)
+
+
+@dataclass(frozen=True)
+class Count:
+    state: State
+    ref: StateRef
+    n: int
+
+
+def counts_by_state(db: Session) -> list[tuple[Lifecycle, list[Count]]]:
+    """How many cases stand in each state past the first, per lifecycle, zeros included."""
+    found = {(lc, st): n for lc, st, n in db.execute(
+        select(Proposal.lifecycle, Proposal.state, func.count()).where(_not_initial())
+        .group_by(Proposal.lifecycle, Proposal.state))}
+    db.rollback()
+    return [(lc, [Count(s, StateRef(lc.name, s.name), found.get((lc.name, s.name), 0)) for s in states])
+            for lc, states in secretariat_choices()]

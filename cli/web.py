@@ -23,7 +23,7 @@ from typing import Any, Callable, NamedTuple
 
 import typer
 
-from cli.demo import REVIEWERS
+from cli.demo_stories import REVIEWERS
 from cli.errors import friendly
 from cli.output import console
 

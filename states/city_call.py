@@ -87,7 +87,7 @@ _told = (Notify("call_selected", "proposer"), Notify("call_selected", "departmen
 
 TRANSITIONS = (
     Transition("open_call", ("draft",), "open", _dept, "公募を開始する", "Open the call for partners",
-               "第9条第1項", optional_inputs=("closing_on",), conditions=("call_ready",), effect="open_call"),
+               "第9条第1項", optional_inputs=("closing_on",), conditions=("call_ready",), effect="set_closing_date"),
     # Any group may apply, for one of its own organisations (the organisation is an input;
     # the engine refuses a person who is not its member).
     Transition("submit_application", ("open",), "open", _p, "応募する", "Apply to the call", "第9条第1項",
@@ -96,7 +96,7 @@ TRANSITIONS = (
     *(
         Transition("withdraw_application", (state,), state, _p, "応募を取り下げる", "Withdraw an application",
                    inputs=("application_id",), optional_inputs=("withdrawal_reason",),
-                   conditions=("application_active",), effect="withdraw_application", confirm=True)
+                   conditions=("application_active",), effect="mark_application_withdrawn", confirm=True)
         for state in BEFORE_SELECTION
     ),
     Transition("close_applications", ("open",), "reviewing", _dept + ("secretariat",),

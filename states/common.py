@@ -176,6 +176,13 @@ CALL_CONDITIONS: tuple[Condition, ...] = (
 )
 
 
+# The triggers of the edits every editable state offers: named once here, because the
+# editor and the attachments section are pages of their own, not generated forms.
+SAVE_REVISION = "save_revision"
+ADD_ATTACHMENT = "add_attachment"
+REMOVE_ATTACHMENT = "remove_attachment"
+
+
 def content_edits(states: tuple[State, ...]) -> tuple[Transition, ...]:
     """Saving a revision and adding or removing attachments, in every state someone may edit.
 
@@ -187,13 +194,13 @@ def content_edits(states: tuple[State, ...]) -> tuple[Transition, ...]:
         if not st.editable_by:
             continue
         out += [
-            Transition("save_revision", (st.name,), st.name, st.editable_by, "提案書を修正する", "Save a revision",
-                       inputs=("content",), optional_inputs=("revision_note",), effect="save_revision",
+            Transition(SAVE_REVISION, (st.name,), st.name, st.editable_by, "提案書を修正する", "Save a revision",
+                       inputs=("content",), optional_inputs=("revision_note",), effect="record_revision",
                        page="editor"),
-            Transition("add_attachment", (st.name,), st.name, st.editable_by, "ファイルを添付する",
-                       "Attach a file", inputs=("file",), effect="add_attachment", page="attachments"),
-            Transition("remove_attachment", (st.name,), st.name, st.editable_by, "添付ファイルを削除する",
-                       "Remove an attachment", inputs=("attachment_id",), effect="remove_attachment",
+            Transition(ADD_ATTACHMENT, (st.name,), st.name, st.editable_by, "ファイルを添付する",
+                       "Attach a file", inputs=("file",), effect="record_attachment", page="attachments"),
+            Transition(REMOVE_ATTACHMENT, (st.name,), st.name, st.editable_by, "添付ファイルを削除する",
+                       "Remove an attachment", inputs=("attachment_id",), effect="mark_attachment_removed",
                        page="attachments", confirm=True),
         ]
     return tuple(out)

@@ -109,7 +109,7 @@ IMPLEMENTATION_TRANSITIONS = (
                    "年度評価を公表する", "Publish the annual evaluation", "第15条第2項", inputs=("fiscal_year",),
                    conditions=("evaluation_open", "both_sides_evaluated"), closes=("annual_evaluation",),
                    notify=(Notify("evaluation_published", "proposer"), Notify("evaluation_published", "department")),
-                   effect="publish_evaluation")
+                   effect="record_publication")
         for state in ("in_progress", "evaluating")
     ),
     Transition("complete", ("in_progress",), "evaluating", _dept, "事業の完了を確認する",
@@ -126,5 +126,5 @@ IMPLEMENTATION_TRANSITIONS = (
                "評価を公表して終了する", "Publish the evaluation and close", "第15条第2項",
                conditions=("both_sides_evaluated",),
                notify=(Notify("evaluation_published", "proposer"), Notify("evaluation_published", "department")),
-               effect="publish_evaluation"),
+               effect="record_publication"),
 )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any
 
 from config import Settings
-from workflow import directory, engine, proposals
+from workflow import calls, directory, engine, proposals
 from workflow.actors import Actor, load_actor
 
 COMPLETE = dict(title="川辺の清掃", purpose="川辺を守る", content="月1回の清掃", field=2, proposed_roles="団体：清掃／市：広報")
@@ -87,3 +88,53 @@ class World:
         self.do(pid, "submit_final_evaluation", "proposer", **EVAL)
         self.do(pid, "submit_final_evaluation", "department", **EVAL)
         self.do(pid, "publish_final_evaluation", "secretariat")
+
+
+# --- A city's call for partners (Article 9): the department calls, three groups may apply.
+
+CALL_CLOSING_ON = date(2026, 4, 30)
+CALL = dict(
+    title="地域の防災訓練を企画・運営する協働事業",
+    purpose="住民主体の防災訓練を区内全域に広げる",
+    content="年4回の防災訓練の企画・運営と、訓練の記録の作成",
+    criteria="区内での活動実績、訓練の安全管理体制、子育て世帯への配慮",
+    field=8,
+    estimated_cost_yen=1_200_000,
+    contract_form="entrustment",
+)
+APPLICATION = dict(application_summary="防災士による訓練の設計と地域の自治会との連携", proposed_amount_yen=1_100_000)
+# The people who apply for their own group: each is a contact of a different organisation.
+APPLICANTS = ("proposer", "outsider", "third")
+
+
+class CallWorld(World):
+    """``World`` plus a third group; ``proposer``, ``outsider`` and ``third`` each apply for their own."""
+
+    def __init__(self, session, clock, settings: Settings | None = None):
+        super().__init__(session, clock, settings)
+        self.third_org = directory.add_organisation(session, "NPO法人 まちの防災ラボ", "npo", "佐々木 三郎",
+                                                    representative_title="理事長", clock=clock)
+        third = directory.add_user(session, "t", "佐々木", "t@example.jp", ("proposer",),
+                                   organisation_ids=(self.third_org,), language="en", clock=clock)
+        session.commit()
+        self.actors["third"] = load_actor(session, third)
+        session.commit()
+        self.orgs = {"proposer": self.org, "outsider": self.other_org, "third": self.third_org}
+
+    def new_call(self, **changes: Any) -> int:
+        values = {**CALL, "closing_on": CALL_CLOSING_ON, **changes}
+        return calls.create_call(self.s, self["department"], clock=self.clock, **values)
+
+    def apply_as(self, pid: int, who: str, **changes: Any) -> int:
+        out = self.do(pid, "submit_application", who, organisation_id=self.orgs[who], **{**APPLICATION, **changes})
+        return out.facts["application_id"]
+
+
+_stored = iter(range(1, 10**9))
+
+
+def stored_file(name: str = "事業計画書.pdf", size: int = 2048) -> dict[str, Any]:
+    """What the web's upload store hands the engine for a file it kept (no bytes are written)."""
+    n = next(_stored)
+    return {"filename": name, "content_type": "application/pdf", "size": size, "sha256": f"{n:064x}",
+            "storage_key": f"test-{uuid.uuid4().hex}"}

@@ -23,15 +23,13 @@ from sqlmodel import Session
 
 from config import Settings
 from db.models import Attachment
+from states.common import ADD_ATTACHMENT, REMOVE_ATTACHMENT
 from workflow import engine
 from workflow.actors import Actor
 from workflow.calendar.clock import Clock
 
 CHUNK = 64 * 1024
-# The definition's names for adding and removing a file (``states/common.py``,
-# ``content_edits``): these edits have their own form here, not a generic one.
-ADD = "add_attachment"
-REMOVE = "remove_attachment"
+ADD, REMOVE = ADD_ATTACHMENT, REMOVE_ATTACHMENT  # the definition's triggers for the attachments section
 
 # extension → (content type, kind detected from the bytes)
 ALLOWED = {

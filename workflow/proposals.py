@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from db.models import ProposalRevision
+from states.common import SAVE_REVISION
 from workflow.actors import Actor
 from workflow.calendar.clock import Clock
 from workflow.engine import core
@@ -34,7 +35,7 @@ def save_revision(session: Session, actor: Actor, proposal_id: int, changes: dic
     given: dict[str, Any] = {"content": changes}
     if note:
         given["revision_note"] = note
-    out = core.apply(session, proposal_id, "save_revision", actor, given, expected_version=expected_version,
+    out = core.apply(session, proposal_id, SAVE_REVISION, actor, given, expected_version=expected_version,
                      clock=clock)
     return out.facts["revision"]
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 UPLOAD_FIELDS = ("filename", "content_type", "size", "sha256", "storage_key")
 
 
-def add_attachment(case: Case):
+def record_attachment(case: Case):
     f = case.values["file"]
     case.facts["attachment_id"] = case.session.execute(insert(Attachment).values(
         proposal_id=case.proposal_id, uploaded_by=case.actor.user_id, uploaded_at=case.now,
@@ -28,7 +28,7 @@ def add_attachment(case: Case):
     ).returning(Attachment.id)).scalar_one()
 
 
-def remove_attachment(case: Case):
+def mark_attachment_removed(case: Case):
     aid = case.values["attachment_id"]
     found = case.session.execute(
         select(Attachment.id, Attachment.removed_at).where(Attachment.id == aid,
@@ -42,4 +42,4 @@ def remove_attachment(case: Case):
                          .values(removed_at=case.now, removed_by=case.actor.user_id))
 
 
-EFFECTS = {"add_attachment": add_attachment, "remove_attachment": remove_attachment}
+EFFECTS = {"record_attachment": record_attachment, "mark_attachment_removed": mark_attachment_removed}

@@ -48,7 +48,7 @@ def closing_on(case: Case):
 # --- effects
 
 
-def open_call(case: Case):
+def set_closing_date(case: Case):
     if "closing_on" in case.values:
         return {"closing_on": case.values["closing_on"]}
     return None
@@ -70,7 +70,7 @@ def record_application(case: Case):
     ).scalar_one()
 
 
-def withdraw_application(case: Case):
+def mark_application_withdrawn(case: Case):
     app = application(case, "application_id")
     if app.organisation_id not in case.actor.organisation_ids:
         raise _not_member()
@@ -240,7 +240,7 @@ def applied(session: Session, proposal_id: int, organisation_ids) -> bool:
     ).first() is not None
 
 
-EFFECTS = {"open_call": open_call, "record_application": record_application,
-           "withdraw_application": withdraw_application}
+EFFECTS = {"set_closing_date": set_closing_date, "record_application": record_application,
+           "mark_application_withdrawn": mark_application_withdrawn}
 CONDITIONS = {f.__name__: f for f in (call_accepting, closing_date_passed, organisation_has_not_applied,
                                       has_applications, application_active, application_selectable)}

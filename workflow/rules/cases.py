@@ -54,7 +54,7 @@ def create_case(case: Case):
     case.facts["proposal_id"] = pid
 
 
-def save_revision(case: Case):
+def record_revision(case: Case):
     row = case.proposal
     changes = clean_content(case.values["content"])
     merged = {k: getattr(row, k) for k in CONTENT_FIELDS}
@@ -101,5 +101,5 @@ def check_department(case: Case, department_id: int) -> None:
                            f"no department {department_id}")
 
 
-EFFECTS = {"create_case": create_case, "save_revision": save_revision}
+EFFECTS = {"create_case": create_case, "record_revision": record_revision}
 CONDITIONS = {f.__name__: f for f in (proposal_complete, call_ready, revised_since_request, department_assigned)}

@@ -101,7 +101,7 @@ def problems(lc: Lifecycle) -> list[str]:
     for s in lc.states:
         if s.is_public and s.public_view not in PUBLIC_VIEWS:
             found.append(f"state {s.name!r} is public but shows unknown view {s.public_view!r}")
-        if s.editable_by and not any(t.effect == "save_revision" for t in lc.available_from(s.name)):
+        if s.editable_by and not any(t.effect == "record_revision" for t in lc.available_from(s.name)):
             found.append(f"state {s.name!r} is editable but offers no way to save a revision")
     return found
 

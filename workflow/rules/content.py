@@ -17,6 +17,7 @@ from workflow.errors import InvalidInput
 
 REQUIRED_PROPOSAL_FIELDS = ("title", "purpose", "content", "field", "proposed_roles")
 REQUIRED_CALL_FIELDS = ("title", "purpose", "content", "field", "selection_criteria")
+TEXT_FIELDS = ("title", "purpose", "content", "proposed_roles", "selection_criteria")
 MAX_TITLE = 200
 MAX_TEXT = 20_000
 # Yen amounts are stored as 64-bit integers.
@@ -39,7 +40,12 @@ def clean_content(data: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput(unknown[0], f"提案書にない項目です：{'、'.join(map(str, unknown))}",
                            f"unknown fields: {unknown}")
     out = dict(data)
-    for name in ("title", "purpose", "content", "proposed_roles", "selection_criteria"):
+    # A field given empty (None or "") is cleared to its column's empty value: text to "",
+    # numbers, choices and dates to none, the confidential list to an empty list.
+    for name, value in data.items():
+        if value is None or (isinstance(value, str) and not value.strip()):
+            out[name] = "" if name in TEXT_FIELDS else [] if name == "confidential_fields" else None
+    for name in TEXT_FIELDS:
         if out.get(name) is None:
             continue
         if not isinstance(out[name], str):
@@ -59,7 +65,7 @@ def clean_content(data: dict[str, Any]) -> dict[str, Any]:
         _whole(out, "estimated_cost_yen", *bad)
         if not 0 <= out["estimated_cost_yen"] <= MAX_YEN:
             raise InvalidInput("estimated_cost_yen", *bad)
-    if out.get("desired_contract_form") not in (None, "") and out["desired_contract_form"] not in CONTRACT_FORMS:
+    if out.get("desired_contract_form") is not None and out["desired_contract_form"] not in CONTRACT_FORMS:
         raise InvalidInput("desired_contract_form", "希望する契約形態が正しくありません。",
                            f"contract form must be one of {CONTRACT_FORMS}")
     if out.get("closing_on") not in (None, "") and not isinstance(out["closing_on"], date):

@@ -68,7 +68,7 @@ def record_evaluation(case: Case):
         case.session.execute(insert(Evaluation).values(period_id=period_id, side=side, **fields))
 
 
-def publish_evaluation(case: Case):
+def record_publication(case: Case):
     case.session.execute(
         update(EvaluationPeriod).where(EvaluationPeriod.id == open_period(case).id).values(published_at=case.now))
 
@@ -100,5 +100,5 @@ def both_sides_evaluated(case: Case) -> bool:
 
 
 EFFECTS = {"open_evaluation": open_evaluation, "finish_project": finish_project,
-           "record_evaluation": record_evaluation, "publish_evaluation": publish_evaluation}
+           "record_evaluation": record_evaluation, "record_publication": record_publication}
 CONDITIONS = {f.__name__: f for f in (fiscal_year_completed, evaluation_open, both_sides_evaluated)}

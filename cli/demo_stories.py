@@ -1,0 +1,248 @@
+"""The five stories `kyodo demo` tells, written as scripts of the engine's triggers.
+
+Four citizen proposals (Article 10) and a city's call for partners (Article 9); the
+player that runs them is ``cli/demo.py``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple
+
+from workflow.calendar.japan import add_business_days
+
+if TYPE_CHECKING:
+    from cli.demo import Demo
+
+# --- The stories, written as scripts.
+#
+# A story creates one case and plays its scenes. A scene is a moment of the story (a date,
+# or how many days after the scene before it) and, unless nobody acts then, who fires
+# which trigger with what: the trigger names are the story's data, so they stand in these
+# tables and nowhere else in the file. An input given as a function is read from the
+# demo's world when the scene is played (an id exists only once the world holds it).
+
+class Scene(NamedTuple):
+    on: date | int  # a date, or days after the scene before (0: at the same moment)
+    who: str | None = None  # None: nobody acts; the reminder scan runs, as the beat would
+    trigger: str | None = None
+    inputs: dict[str, Any] = {}
+
+
+class Story(NamedTuple):
+    heading: str
+    begins: date
+    author: str  # the login that creates the case
+    organisation: str | None  # the proposing group; None for a department's call for partners
+    content: dict[str, Any]
+    scenes: tuple[Scene, ...]
+    tell: bool = False  # print the reasons and the notices of every scene
+
+
+def at(on: date | int, who: str, trigger: str, **inputs: Any) -> Scene:
+    return Scene(on, who, trigger, inputs)
+
+
+def reminder_scan(on: date | int) -> Scene:
+    return Scene(on)
+
+
+def each_reviewer(on: date | int, trigger: str, **inputs: Any) -> tuple[Scene, ...]:
+    """The review panel, one after the other, giving the same inputs."""
+    return tuple(at(on if i == 0 else 0, who, trigger, **inputs) for i, who in enumerate(REVIEWERS))
+
+
+def scored(technique: int, expertise: int, quality: int, capability: int, comment: str) -> dict[str, Any]:
+    return dict(score_technique=technique, score_expertise=expertise, score_quality=quality,
+                score_capability=capability, review_comment=comment)
+
+
+def _orgs(*keys: str) -> Callable[[Demo], list[int]]:
+    return lambda d: [d.orgs[key] for key in keys]
+
+
+def _org(key: str) -> Callable[[Demo], int]:
+    return lambda d: d.orgs[key]
+
+
+def _dept(key: str) -> Callable[[Demo], int]:
+    return lambda d: d.depts[key]
+
+
+def _users(*logins: str) -> Callable[[Demo], list[int]]:
+    return lambda d: [d.people[login].user_id for login in logins]
+
+
+def _fact(name: str) -> Callable[[Demo], Any]:
+    """What an earlier scene of the story produced (e.g. the id of an own project)."""
+    return lambda d: d.facts[name]
+
+
+def _application(key: str) -> Callable[[Demo], int]:
+    return lambda d: d.applications[d.orgs[key]]
+
+
+REVIEWERS = ("ito", "watanabe")
+PANEL = _users(*REVIEWERS)
+EVAL = dict(evaluation_results="計画した活動をすべて実施し、参加者は目標を上回った。",
+            role_sharing_assessment="役割分担は適切に機能した。", evaluation_comments="次年度も継続を検討する。",
+            collaboration_effect="市の広報と団体の現場力が合わさり、単独では届かなかった層が参加した。")
+
+ADOPTED_STORY = Story(
+    "1. 採用され、契約・実施・相互評価の公表まで / adopted, contracted, run, evaluated, published",
+    date(2026, 4, 6), "yamada", "midori",
+    dict(title="鶴見川の生き物調査と川辺清掃", field=2, purpose="川辺の自然を市民の手で守り、生き物の記録を市と共有する。",
+         content="月1回の生き物調査と清掃活動、年2回の観察会。", proposed_roles="団体：調査と清掃の運営／市：広報と許可手続",
+         estimated_cost_yen=1_200_000, desired_contract_form="entrustment"),
+    (
+        at(0, "yamada", "submit"),
+        at(3, "tanaka", "start_review", reviewer_ids=PANEL, department_id=_dept("env")),
+        *each_reviewer(7, "submit_review", **scored(4, 5, 4, 4, "地域の実績があり、調査手法も妥当。")),
+        at(0, "tanaka", "finish_review"),
+        at(5, "env", "request_revision", revision_request="観察会の安全管理（保険・救護）を追記してください。"),
+        at(6, "yamada", "save_revision", revision_note="安全管理を追記",
+           content={"content": "月1回の生き物調査と清掃活動、年2回の観察会（ボランティア保険加入・救護担当を配置）。"}),
+        at(0, "yamada", "resubmit", revision_note="安全管理の体制を追記しました。"),
+        at(0, "env", "refer_for_decision", department_opinion="安全管理も整い、採用が適当。"),
+        at(4, "kobayashi", "adopt",
+           reasons="市民が主体となった継続的な環境保全の取組であり、審査員の評価も高く、所管課との役割分担が明確であるため。"),
+        at(20, "env", "conclude_contract", contract_form="entrustment", partner_ids=_orgs("midori"),
+           purpose="鶴見川流域の生物多様性の保全", process="月例調査・清掃、年2回の観察会、結果報告",
+           role_sharing="団体：調査・清掃の実施／市：広報・河川管理者との調整",
+           cost_sharing="委託料1,200,000円（保険料を含む）",
+           responsibility_sharing="活動中の事故は団体の保険で対応、河川管理上の事項は市",
+           period_start=date(2026, 6, 1), period_end=date(2027, 3, 31), amount_yen=1_200_000),
+        at(date(2026, 7, 15), "yamada", "notify_own_project_start", own_project_title="川辺の写真展（自主事業）",
+           own_project_start=date(2026, 8, 1)),
+        at(date(2026, 10, 1), "yamada", "report_progress", progress_report="上半期：調査6回・清掃6回、参加者延べ240人。"),
+        at(0, "env", "amend_contract", amendment_reason="観察会を1回追加するため", new_amount_yen=1_350_000),
+        at(date(2026, 10, 20), "yamada", "notify_own_project_end", own_project_id=_fact("own_project_id"),
+           own_project_end=date(2026, 10, 18)),
+        at(date(2027, 3, 31), "env", "complete", completion_report="全活動を完了。調査結果を報告書にまとめた。"),
+        at(date(2027, 4, 20), "yamada", "submit_final_evaluation", **EVAL),
+        at(0, "env", "submit_final_evaluation", **EVAL),
+        at(date(2027, 5, 10), "tanaka", "publish_final_evaluation"),
+    ),
+)
+
+NOT_ADOPTED_STORY = Story(
+    "2. 理由を付して不採用 / not adopted, with reasons",
+    date(2026, 5, 11), "kimura", "esports",
+    dict(title="空き店舗を使ったeスポーツ大会", field=10, purpose="商店街のにぎわいづくり",
+         content="空き店舗で月例のeスポーツ大会を開催する。", proposed_roles="会社：運営／市：会場の紹介",
+         estimated_cost_yen=3_000_000, desired_contract_form="subsidy"),
+    (
+        at(0, "kimura", "submit"),
+        at(3, "tanaka", "start_review", reviewer_ids=PANEL, department_id=_dept("keizai")),
+        *each_reviewer(7, "submit_review", **scored(3, 2, 2, 3, "公益性の説明が不足している。")),
+        at(0, "tanaka", "finish_review"),
+        at(10, "keizai", "refer_for_decision", department_opinion="営利事業としての性格が強い。"),
+        at(3, "kobayashi", "reject",
+           reasons="提案内容は主として提案者の営業活動に資するものであり、条例第5条第4号に照らし公益性が認められないため。"
+                   "なお、商店街振興の補助制度については経済局商業振興課にご相談ください。"),
+    ),
+)
+
+WITHDRAWN_STORY = Story(
+    "3. 提案団体による取下げ / withdrawn by the group",
+    date(2026, 6, 1), "sato", "shokudo",
+    dict(title="こども食堂ネットワークの立ち上げ", field=5, purpose="区内のこども食堂をつなぐ",
+         content="連絡会と食材の共同調達。", proposed_roles="会：連絡会の運営／区：会場と広報"),
+    (
+        at(0, "sato", "submit"),
+        at(3, "tanaka", "start_review", reviewer_ids=PANEL, department_id=_dept("kohoku")),
+        *each_reviewer(7, "submit_review", **scored(4, 3, 4, 3, "意義は大きいが体制の記載が薄い。")),
+        at(0, "tanaka", "finish_review"),
+        at(3, "kohoku", "request_revision", revision_request="運営体制と衛生管理を具体的に記載してください。"),
+        # Thirteen business days after the request, with no revision yet: the reminders run.
+        reminder_scan(add_business_days(date(2026, 6, 14), 13)),
+        at(0, "sato", "withdraw", withdrawal_reason="社会福祉協議会の助成事業として実施することにしたため。"),
+    ),
+)
+
+MULTI_YEAR_STORY = Story(
+    "4. 複数年度の事業：年度ごとの相互評価 / a multi-year project, evaluated every fiscal year",
+    date(2026, 6, 15), "suzuki", "bousai",
+    dict(title="地域防災リーダー育成プログラム", field=8, purpose="自治会ごとに防災リーダーを育てる",
+         content="3年間で30自治会、各2名のリーダーを育成する。",
+         proposed_roles="ラボ：研修の企画と講師／自治会：受講者の推薦／市：教材と会場",
+         estimated_cost_yen=6_000_000, desired_contract_form="contribution"),
+    (
+        at(0, "suzuki", "submit"),
+        at(3, "tanaka", "start_review", reviewer_ids=PANEL, department_id=_dept("bousai")),
+        *each_reviewer(7, "submit_review", **scored(5, 5, 4, 4, "専門性が高く、複数年の計画も現実的。")),
+        at(0, "tanaka", "finish_review"),
+        at(10, "bousai", "refer_for_decision", department_opinion="地域防災計画と整合し、採用が適当。"),
+        at(3, "kobayashi", "adopt", reasons="地域防災計画の重点施策と合致し、提案団体の専門性と自治会との連携体制が評価されたため。"),
+        at(21, "bousai", "conclude_contract", contract_form="contribution", partner_ids=_orgs("bousai", "aoba"),
+           purpose="地域防災の担い手の育成", process="年10自治会ずつ研修・訓練を実施",
+           role_sharing="ラボ：研修／自治会：受講者推薦／市：教材・会場",
+           cost_sharing="負担金 年2,000,000円（市）、会場準備は自治会", responsibility_sharing="研修中の事故はラボ、会場の管理は市",
+           period_start=date(2026, 9, 1), period_end=date(2029, 3, 31), amount_yen=6_000_000),
+        *(scene for fy in (2026, 2027) for scene in (
+            at(date(fy + 1, 4, 10), "tanaka", "open_annual_evaluation", fiscal_year=fy),
+            at(date(fy + 1, 5, 20), "suzuki", "submit_evaluation", fiscal_year=fy, **EVAL),
+            at(0, "bousai", "submit_evaluation", fiscal_year=fy, **EVAL),
+            at(date(fy + 1, 6, 10), "tanaka", "publish_evaluation", fiscal_year=fy),
+        )),
+        at(date(2029, 3, 30), "bousai", "complete", completion_report="3年間で31自治会・64名の防災リーダーを育成。"),
+        at(date(2029, 4, 25), "suzuki", "submit_final_evaluation", **EVAL),
+        at(0, "bousai", "submit_final_evaluation", **EVAL),
+        at(date(2029, 5, 15), "tanaka", "publish_final_evaluation"),
+    ),
+)
+
+# The city's call (Article 9): three groups apply, the review panel scores every
+# application on the four criteria, the approver selects with reasons, the others are told.
+SELECTED = "hokago"
+APPLICANTS = {  # organisation → who applies for it, on which day, with what, for how much
+    "hokago": ("mori", date(2026, 7, 14), "元教員と学生ボランティアによる見守り体制で、3か所を週2回運営します。", 2_300_000),
+    "kitayamata": ("okamoto", date(2026, 7, 22), "自治会と連携し、地域の大人が交代で居場所を開きます。", 1_800_000),
+    "manabi": ("ishii", date(2026, 7, 29), "学習アプリと講師派遣による放課後の学習支援を行います。", 2_900_000),
+}
+SCORES = {  # (reviewer, organisation) → technique, expertise, quality, capability, comment
+    ("ito", "hokago"): (5, 4, 5, 4, "安全管理と見守りの体制が具体的で、実績もある。"),
+    ("ito", "kitayamata"): (4, 3, 4, 3, "地域との連携は強いが、3か所を運営する人員に不安が残る。"),
+    ("ito", "manabi"): (4, 4, 3, 4, "学習支援の手法は優れているが、居場所としての性格が弱い。"),
+    ("watanabe", "hokago"): (4, 5, 4, 5, "3か所を継続して運営できる人員の裏付けがある。"),
+    ("watanabe", "kitayamata"): (3, 3, 4, 3, "温かい取組だが、運営計画の具体性が不足している。"),
+    ("watanabe", "manabi"): (4, 4, 3, 3, "費用が見積りを上回っている。"),
+}
+CLOSING_ON = date(2026, 7, 31)
+
+CITY_CALL_STORY = Story(
+    "5. 市の公募：3団体の応募、選定審査、理由を付した選定と通知、契約 / a city's call for partners: "
+    "applied, scored, selected with reasons, the others told why, contracted",
+    date(2026, 7, 1), "kodomo", None,
+    dict(title="放課後の子どもの居場所づくり協働事業", field=5,
+         purpose="小学生が放課後を安心して過ごせる居場所を、地域の力で市内に広げる。",
+         content="市内3か所の地区センターで、週2回、学習・遊び・軽食のある放課後の居場所を運営する。",
+         proposed_roles="団体：居場所の運営と見守り／市：会場の確保と学校・地域への周知",
+         criteria="子どもの安全管理の体制、学校・自治会との連携、3か所で継続して運営できる人員",
+         closing_on=CLOSING_ON, estimated_cost_yen=2_400_000, contract_form="entrustment"),
+    (
+        at(date(2026, 7, 6), "kodomo", "open_call"),
+        *(at(on, who, "submit_application", organisation_id=_org(org), application_summary=summary,
+             proposed_amount_yen=amount)
+          for org, (who, on, summary, amount) in APPLICANTS.items()),
+        # The closing day: the department is reminded to close the applications.
+        reminder_scan(CLOSING_ON),
+        at(date(2026, 8, 3), "kodomo", "close_applications", reviewer_ids=PANEL),
+        *(at(date(2026, 8, 12), who, "review_application", application_id=_application(org), **scored(*given))
+          for (who, org), given in SCORES.items()),
+        at(date(2026, 8, 17), "kodomo", "refer_for_selection",
+           department_opinion="審査の平均点が最も高い放課後スタジオを相手方とすることが適当と考えます。"),
+        at(date(2026, 8, 21), "kobayashi", "select", selected_application_id=_application(SELECTED),
+           reasons="審査員2名の平均点が最も高く、子どもの安全管理と見守りの体制が具体的であり、"
+                   "3か所で継続して運営できる人員が確保されているため。"),
+        at(date(2026, 9, 15), "kodomo", "conclude_contract", contract_form="entrustment", partner_ids=_orgs(SELECTED),
+           purpose="放課後の子どもの居場所の運営", process="3か所の地区センターで週2回運営し、四半期ごとに報告",
+           role_sharing="団体：居場所の運営と見守り／市：会場の確保と学校・地域への周知",
+           cost_sharing="委託料2,300,000円（保険料を含む）",
+           responsibility_sharing="運営中の事故は団体の保険で対応、会場の管理は市",
+           period_start=date(2026, 10, 1), period_end=date(2027, 3, 31), amount_yen=2_300_000),
+    ),
+    tell=True,
+)
+
+STORIES = (ADOPTED_STORY, NOT_ADOPTED_STORY, WITHDRAWN_STORY, MULTI_YEAR_STORY, CITY_CALL_STORY)

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from config import Settings
 from db.models import Deadline, Notice
 from db.models.notices import FAILED, PENDING, QUEUED, SENDING, SENT
-from db.session import begin_write
+from db.session import begin_write, write
 from notifications.messages import build_message, message_id_for
 from notifications.render import render
 from notifications.transports import DeliveryError, Transport
@@ -130,11 +130,10 @@ def failed(session: Session) -> list[Notice]:
 
 def resend(session: Session, notice_id: int, now: datetime) -> bool:
     """Put a failed notice back in line; False when there is no failed notice with that id."""
-    begin_write(session)
-    done = session.execute(
-        update(Notice)
-        .where(Notice.id == notice_id, Notice.status.in_((FAILED, CANCELLED)))
-        .values(status=PENDING, attempts=0, next_attempt_at=now, claimed_at=None)
-    ).rowcount
-    session.commit()
+    with write(session):
+        done = session.execute(
+            update(Notice)
+            .where(Notice.id == notice_id, Notice.status.in_((FAILED, CANCELLED)))
+            .values(status=PENDING, attempts=0, next_attempt_at=now, claimed_at=None)
+        ).rowcount
     return done == 1

@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from config import Settings
 from db.models import Deadline, Membership, Notice, Proposal, ReviewAssignment, User
-from db.session import begin_write
+from db.session import begin_write, write
 from states import DeadlinePolicy, get_lifecycle
 from states.roles import ROLES
 from workflow.calendar.japan import add_business_days, business_days_between
@@ -182,13 +182,12 @@ def digest(session: Session, clock: Clock, settings: Settings) -> int:
              "due_on": due, "overdue": bool(due and due < today)})
     written = 0
     for reviewer_id, items in by_reviewer.items():
-        begin_write(session)
-        user = session.get(User, reviewer_id)
-        recipient = Recipient(user.id, user.name, user.email, user.language)
-        context = {"items": items, "today": today, "city_name": settings.city_name,
-                   "sender_section": settings.sender_section, "case_url": f"{settings.base_url}/queue",
-                   "proposal": None, "organisation": None, "department": None}
-        written += enqueue(session, kind="reviewer_digest", recipients=[recipient], context=context,
-                           proposal_id=None, now=now, dedupe=f"digest:{today.isoformat()}")
-        session.commit()
+        with write(session):
+            user = session.get(User, reviewer_id)
+            recipient = Recipient(user.id, user.name, user.email, user.language)
+            context = {"items": items, "today": today, "city_name": settings.city_name,
+                       "sender_section": settings.sender_section, "case_url": f"{settings.base_url}/queue",
+                       "proposal": None, "organisation": None, "department": None}
+            written += enqueue(session, kind="reviewer_digest", recipients=[recipient], context=context,
+                               proposal_id=None, now=now, dedupe=f"digest:{today.isoformat()}")
     return written

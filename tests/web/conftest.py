@@ -7,6 +7,7 @@ CSRF token, as a person's browser would.
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -97,3 +98,46 @@ def as_(web):
         return v
 
     return make
+
+
+# --- `kyodo serve --demo`: the seeded city, every role able to log in
+
+
+@pytest.fixture
+def demo_app(monkeypatch, tmp_path):
+    from config import get_settings
+    from db.session import get_engine
+    from web.settings import get_web_settings
+
+    for name in ("KYODO_BROKER_URL", "KYODO_DATABASE_URL", "KYODO_REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    before = set(os.environ)
+    monkeypatch.setattr("tempfile.mkdtemp", lambda prefix="": str(tmp_path / "demo"))
+    (tmp_path / "demo").mkdir()
+    from cli import web as serve_module
+
+    try:
+        serve_module._fresh_demo_environment()
+        serve_module._demo("demo-password-1")
+        from web.app import create_app
+
+        yield create_app(), serve_module.LOGINS
+        get_engine().dispose()
+    finally:
+        for name in ("KYODO_VAR_DIR", "KYODO_DATABASE_URL", "KYODO_MAIL_TRANSPORT"):
+            if name not in before:
+                os.environ.pop(name, None)
+        get_settings.cache_clear()
+        get_engine.cache_clear()
+        get_web_settings.cache_clear()
+        from notifications.celery_app import reconfigure
+
+        reconfigure(get_settings())
+
+
+def demo_login(app, login: str) -> tuple[TestClient, str]:
+    c = TestClient(app, follow_redirects=False)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)
+    r = c.post("/login", data={"login": login, "password": "demo-password-1", "csrf_token": token})
+    assert r.status_code == 303, login
+    return c, r.headers["location"]

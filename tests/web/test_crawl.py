@@ -3,7 +3,6 @@ link, answers without a server error — both lifecycles seeded, every role logg
 
 from __future__ import annotations
 
-import os
 import re
 from collections import deque
 from urllib.parse import urljoin, urlsplit
@@ -11,50 +10,12 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.web.conftest import demo_login
+
 LINK = re.compile(r'href="([^"#]+)')
 # Pages that end the session or only download a file: fetched, never followed further.
 LEAVES = ("/logout", "/attachments/", ".csv", ".json", ".xlsx")
 MAX_PAGES_PER_ROLE = 600
-
-
-@pytest.fixture
-def demo_app(monkeypatch, tmp_path):
-    from config import get_settings
-    from db.session import get_engine
-    from web.settings import get_web_settings
-
-    for name in ("KYODO_BROKER_URL", "KYODO_DATABASE_URL", "KYODO_REDIS_URL"):
-        monkeypatch.delenv(name, raising=False)
-    before = set(os.environ)
-    monkeypatch.setattr("tempfile.mkdtemp", lambda prefix="": str(tmp_path / "demo"))
-    (tmp_path / "demo").mkdir()
-    from cli import web as serve_module
-
-    try:
-        serve_module._fresh_demo_environment()
-        serve_module._demo("demo-password-1")
-        from web.app import create_app
-
-        yield create_app(), serve_module.LOGINS
-        get_engine().dispose()
-    finally:
-        for name in ("KYODO_VAR_DIR", "KYODO_DATABASE_URL", "KYODO_MAIL_TRANSPORT"):
-            if name not in before:
-                os.environ.pop(name, None)
-        get_settings.cache_clear()
-        get_engine.cache_clear()
-        get_web_settings.cache_clear()
-        from notifications.celery_app import reconfigure
-
-        reconfigure(get_settings())
-
-
-def _login(app, login: str) -> tuple[TestClient, str]:
-    c = TestClient(app, follow_redirects=False)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)
-    r = c.post("/login", data={"login": login, "password": "demo-password-1", "csrf_token": token})
-    assert r.status_code == 303, login
-    return c, r.headers["location"]
 
 
 def crawl(c: TestClient, start: str) -> tuple[dict[str, int], set[str]]:
@@ -96,7 +57,7 @@ def test_every_page_every_role_reaches_answers_without_a_server_error(demo_app):
     assert set(lifecycle_of.values()) >= {"citizen_proposal", "city_call"}, "the demo seeds both lifecycles"
     reached_lifecycles: set[str] = set()
     for login, _, _ in logins:
-        c, home = _login(app, login)
+        c, home = demo_login(app, login)
         seen, cases = crawl(c, home)
         errors = {u: code for u, code in seen.items() if code >= 500}
         assert not errors, f"{login}: {errors}"

@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from sqlmodel import Session
 
 from db.models import ApiToken, Proposal
-from db.session import begin_write
+from db.session import write
 from states import Lifecycle, get_lifecycle
 from states.roles import CITY_ROLES
 from web.deps import ClockDep, Forbidden, LoginRequired, SessionDep, visible_case
@@ -95,9 +95,8 @@ def api_actor(request: Request, db: SessionDep, clock: ClockDep,
     stale = token.last_used_at is None or token.last_used_at < now - timedelta(minutes=5)
     db.rollback()
     if stale:  # recorded at most every few minutes: a read should not always cost a write
-        begin_write(db)
-        db.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
-        db.commit()
+        with write(db):
+            db.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
     return actor
 
 

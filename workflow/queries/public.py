@@ -153,15 +153,20 @@ class Report:
         return _iso(data)
 
 
+def _public_rows(db: Session, ids: list[int], view: str) -> list:
+    """The cases of ``ids`` that are public in ``view``, with their department's names."""
+    return db.execute(
+        select(Proposal, Department.name_ja, Department.name_en)
+        .outerjoin(Department, Department.id == Proposal.department_id)
+        .where(Proposal.id.in_(ids), _public_where(view))
+    ).all()
+
+
 def reports(db: Session, ids: list[int]) -> list[Report]:
     """Reports for ``ids`` (only those public as projects), in the order given; a few queries in all."""
     if not ids:
         return []
-    rows = db.execute(
-        select(Proposal, Department.name_ja, Department.name_en)
-        .outerjoin(Department, Department.id == Proposal.department_id)
-        .where(Proposal.id.in_(ids), _public_where(PROJECT))
-    ).all()
+    rows = _public_rows(db, ids, PROJECT)
     out: dict[int, Report] = {}
     for p, dept_ja, dept_en in rows:
         secret = set(p.confidential_fields or [])
@@ -244,11 +249,7 @@ def calls(db: Session, ids: list[int]) -> list[CallPage]:
     """Public call pages for ``ids`` (only those public as calls), in the order given."""
     if not ids:
         return []
-    rows = db.execute(
-        select(Proposal, Department.name_ja, Department.name_en)
-        .outerjoin(Department, Department.id == Proposal.department_id)
-        .where(Proposal.id.in_(ids), _public_where(CALL))
-    ).all()
+    rows = _public_rows(db, ids, CALL)
     out: dict[int, CallPage] = {}
     for p, dept_ja, dept_en in rows:
         secret = set(p.confidential_fields or [])

@@ -32,7 +32,7 @@ from db.models import (
     Proposal,
     RegistryProject,
 )
-from db.session import begin_write
+from db.session import write
 from states.common import CONTRACT_FORM_LABELS
 from workflow.calendar.japan import fiscal_year_end, fiscal_year_start
 from workflow.errors import InvalidInput
@@ -75,8 +75,7 @@ def import_file(
     if not 2000 <= fiscal_year <= 2100:
         raise InvalidInput("fiscal_year", "年度は西暦（例：2020）で指定してください。", "give the fiscal year, e.g. 2020")
     rows = parse(data, (lambda done, total: progress("check", done, total)) if progress else None)
-    try:
-        begin_write(session)
+    with write(session):
         existing = dict(session.execute(
             select(RegistryProject.external_id, RegistryProject.id).where(RegistryProject.fiscal_year == fiscal_year)
         ).all())
@@ -111,10 +110,6 @@ def import_file(
             if gone:
                 removed = session.execute(delete(RegistryProject).where(
                     RegistryProject.fiscal_year == fiscal_year, RegistryProject.external_id.in_(gone))).rowcount
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return ImportResult(fiscal_year, len(rows), added, updated, removed, linked)
 
 

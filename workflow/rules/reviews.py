@@ -15,6 +15,7 @@ from sqlalchemy import and_, exists, func, insert, select
 from db.models import ApplicationReview, CallApplication, Membership, Review, ReviewAssignment, UserRole
 from states.common import REVIEW_CRITERIA
 from workflow.errors import InvalidInput, NotAllowed
+from workflow.rules.calls import application
 from workflow.rules.cases import check_department
 
 if TYPE_CHECKING:
@@ -64,13 +65,6 @@ def assign_reviewers(case: Case):
     return updates
 
 
-def _application(case: Case, input_name: str):
-    return case.session.execute(
-        select(CallApplication).where(
-            CallApplication.id == case.values[input_name], CallApplication.proposal_id == case.proposal_id)
-    ).scalar()
-
-
 def record_review(case: Case):
     scores = {c: case.values[c] for c in REVIEW_CRITERIA}
     if "application_id" not in case.values:
@@ -78,7 +72,7 @@ def record_review(case: Case):
             proposal_id=case.proposal_id, reviewer_id=case.actor.user_id, revision=case.proposal.revision,
             comment=case.values["review_comment"], submitted_at=case.now, **scores))
         return
-    app = _application(case, "application_id")
+    app = application(case, "application_id")
     if app.organisation_id in case.actor.organisation_ids:
         raise NotAllowed("自分が所属する団体の応募は審査できません。", "nobody reviews their own group's application",
                          allowed_roles=("reviewer",))
@@ -121,7 +115,7 @@ def reviews_complete(case: Case) -> bool:
 
 
 def application_reviewable(case: Case) -> bool:
-    app = _application(case, "application_id")
+    app = application(case, "application_id")
     if app is None or app.withdrawn:
         return False
     return case.session.execute(

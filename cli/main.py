@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import database, demo, lifecycle, notices, proposals, registry, web
+from cli import database, demo, lifecycle, notices, proposals, registry, users, web
 
 app = typer.Typer(
     help="Kyodo（協働）: 市民協働条例にもとづく協働事業のワークフロー / the citizen-collaboration workflow engine",
@@ -15,6 +15,8 @@ app.add_typer(database.app, name="db")
 app.add_typer(lifecycle.app, name="states")
 app.add_typer(proposals.app, name="proposals")
 app.add_typer(notices.app, name="notices")
+app.add_typer(users.app, name="users")
+app.add_typer(users.departments_app, name="departments")
 app.command("demo")(demo.demo)
 app.command("worker")(notices.worker)
 app.command("beat")(notices.beat)

@@ -14,6 +14,7 @@ from email.policy import SMTP
 from email.utils import format_datetime
 
 from notifications.render import Rendered, normalise_language, single_line
+from workflow.calendar.clock import JST
 
 
 def message_id_for(notice_id: int, recipient_id: int, domain: str) -> str:
@@ -38,18 +39,24 @@ def build_message(
     message_id: str,
     notice_id: int,
     language: str,
-    sent_at: datetime,
+    written_at: datetime,
     sender_name: str = "",
 ) -> EmailMessage:
-    """A multipart/alternative message: the plain text first, the HTML preferred."""
-    if sent_at.tzinfo is None or sent_at.utcoffset() is None:
-        raise ValueError("sent_at must be timezone-aware: a Date header needs its offset")
+    """A multipart/alternative message: the plain text first, the HTML preferred.
+
+    ``written_at`` is when the notice was written to the outbox, with the change that
+    caused it: the moment the message was complete and ready to go (the Date of RFC 5322
+    §3.6.1). Each notice so carries its own Date, in Japan time, and a copy sent again
+    after a lost acknowledgement is the same message, Date and Message-ID alike.
+    """
+    if written_at.tzinfo is None or written_at.utcoffset() is None:
+        raise ValueError("written_at must be timezone-aware: a Date header needs its offset")
     msg = EmailMessage(policy=SMTP)
     # Stripping is the first guard; EmailMessage refusing CR/LF is the second.
     msg["Subject"] = single_line(rendered.subject)
     msg["From"] = Address(display_name=single_line(sender_name), addr_spec=sender)
     msg["To"] = Address(display_name=single_line(recipient_name), addr_spec=recipient_email)
-    msg["Date"] = format_datetime(sent_at)
+    msg["Date"] = format_datetime(written_at.astimezone(JST))
     msg["Message-ID"] = message_id
     msg["X-Kyodo-Notice"] = str(int(notice_id))
     # RFC 3834: tells vacation responders and ticket systems not to answer a robot.

@@ -4,15 +4,25 @@ The relay claims rows that need work (pending and due, or claimed long ago by a 
 that died) and marks them queued before handing their ids to Celery; delivery claims a
 row by compare-and-set before sending and marks it sent only after the mail server
 accepted it. A dead worker or a flushed broker therefore loses nothing: the lease runs
-out and the relay hands the row out again. Two workers never both send one row.
+out and the relay hands the row out again.
+
+Delivery is at least once, not exactly once: a worker that dies (or loses the database)
+after the server's 250 and before the row says sent leaves a row that is sent again
+when its lease runs out. No SMTP exchange can close that window; it is kept as small as
+it can be: no transaction is held while the server talks, and the row is marked sent
+right after the 250, in its own short transaction, before anything else (retried a few
+times if the database hiccups). A second copy is the same message: same Message-ID
+(from the row), same Date (when the notice was written), same body.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from config import Settings
@@ -69,15 +79,43 @@ class Delivery:
 
 
 def _finish(session: Session, notice_id: int, **values) -> None:
-    session.execute(update(Notice).where(Notice.id == notice_id, Notice.status == SENDING).values(**values))
-    session.commit()
+    """One short write transaction of its own: on SQLite a writer that began as a reader
+    may be refused the lock outright, so it begins as a writer (BEGIN IMMEDIATE)."""
+    try:
+        begin_write(session)
+        session.execute(update(Notice).where(Notice.id == notice_id, Notice.status == SENDING).values(**values))
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+# Pauses between tries to record a send the server has accepted. Giving up means a
+# second copy once the lease runs out, so a brief database hiccup is waited out.
+MARK_SENT_PAUSES = (0.2, 1.0, 3.0)
+
+
+def _mark_sent(session: Session, notice_id: int, **values) -> None:
+    for pause in (*MARK_SENT_PAUSES, None):
+        try:
+            _finish(session, notice_id, status=SENT, **values)
+            return
+        except OperationalError:
+            # A lost connection or a locked database; the update is idempotent (it only
+            # changes a row still marked sending), so trying again is safe.
+            if pause is None:
+                raise
+            time.sleep(pause)
 
 
 def _deadline_closed(session: Session, context: dict) -> bool:
     deadline_id = (context.get("deadline") or {}).get("id")
     if deadline_id is None:
         return False
-    return session.execute(select(Deadline.closed_at).where(Deadline.id == deadline_id)).scalar() is not None
+    try:
+        return session.execute(select(Deadline.closed_at).where(Deadline.id == deadline_id)).scalar() is not None
+    finally:
+        session.rollback()  # a read left open would be held across the send
 
 
 def deliver(session: Session, notice_id: int, now: datetime, settings: Settings, transport: Transport) -> Delivery:
@@ -103,15 +141,22 @@ def deliver(session: Session, notice_id: int, now: datetime, settings: Settings,
             sender=settings.mail_from, sender_name=settings.mail_from_name,
             recipient_name=context.get("recipient_name", ""), recipient_email=notice.email,
             rendered=rendered, message_id=message_id, notice_id=notice.id, language=notice.language,
-            sent_at=now,
+            written_at=notice.created_at,
         )
+    except Exception as exc:  # noqa: BLE001 - a template or address error will not heal by retrying
+        return _failed(session, notice, now, settings, f"{type(exc).__name__}: {exc}", permanent=True)
+    # Nothing of the database is held while the server talks: no transaction stays open
+    # across the network, and nothing stands between the 250 and recording it.
+    if session.in_transaction():
+        session.rollback()
+    try:
         transport.send(message)
     except DeliveryError as exc:
         return _failed(session, notice, now, settings, str(exc), permanent=exc.permanent)
-    except Exception as exc:  # noqa: BLE001 - a template or address error will not heal by retrying
+    except Exception as exc:  # noqa: BLE001 - an address the transport cannot use will not heal by retrying
         return _failed(session, notice, now, settings, f"{type(exc).__name__}: {exc}", permanent=True)
-    _finish(session, notice_id, status=SENT, sent_at=now, message_id=message_id,
-            subject=rendered.subject[:300], last_error=None)
+    _mark_sent(session, notice_id, sent_at=now, message_id=message_id, subject=rendered.subject[:300],
+               last_error=None)
     return Delivery(notice_id, SENT, rendered.subject)
 
 

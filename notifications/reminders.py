@@ -1,11 +1,14 @@
 """Reminders derived from deadline rows, and the reviewers' daily digest, for every lifecycle.
 
 For every open deadline the policy in ``states/`` gives the steps: some business days
-before, on the day, and every few business days after, escalating once overdue. A scan
-writes only the latest step that has come (a scan that was down for a week does not
-send a week of reminders), and the database refuses a second row for the same
-(deadline, step, recipient), so scans may overlap. A closed deadline is never scanned:
-reminders stop the moment the case moves on.
+before, on the day, and every few business days after, escalating once overdue. Steps
+come only on days the offices are open, and a reminder states the real number of
+business days left or past, whichever step it is. A scan writes only the latest step
+that has come (a scan that was down for a week does not send a week of reminders), and
+the database refuses a second row for the same (deadline, step, recipient), so scans may
+overlap. A closed deadline is never scanned: reminders stop the moment the case moves on.
+Once escalated, the late party is asked to act and whoever it is escalated to is asked
+to look into it: each recipient's letter says what that recipient is to do.
 
 Each deadline's policy is read from its case's own lifecycle. The digest lists, for each
 reviewer, the cases in a state that waits on reviewers where the lifecycle's rules say
@@ -26,7 +29,7 @@ from db.models import Deadline, Membership, Notice, Proposal, ReviewAssignment, 
 from db.session import begin_write, write
 from states import DeadlinePolicy, get_lifecycle
 from states.roles import ROLES
-from workflow.calendar.japan import add_business_days, business_days_between
+from workflow.calendar.japan import add_business_days, business_days_between, is_business_day
 from workflow.calendar.clock import Clock, japan_today
 from workflow.engine.outbox import common_context, enqueue
 from workflow.engine.recipients import Recipient, resolve
@@ -42,31 +45,78 @@ _D, _P = Deadline.__table__, Proposal.__table__
 
 @dataclass(frozen=True)
 class Step:
-    key: str  # before-3, on-day, overdue-6
-    kind: str  # before, on_day, overdue
-    days: int
+    key: str  # before-3, on-day, overdue-6: which step, written once per deadline
+    kind: str  # before, on_day, overdue: what the letter says
+    days: int  # business days left (before) or past (overdue), counted today
     escalated: bool
 
 
+def effective_due(due: date) -> date:
+    """A duty due on a day the offices are closed is due on the next day they are open
+    (地方自治法第4条の2第4項); rows written before deadlines were moved so still read right."""
+    return add_business_days(due, 0)
+
+
 def current_step(policy: DeadlinePolicy, due: date, today: date) -> Step | None:
-    """The latest reminder step of ``policy`` that has come by ``today``, if any."""
+    """The latest reminder step of ``policy`` that has come by ``today``, if any.
+
+    None on a day the offices are closed: nobody is there to act on it, and the next
+    business day's scan writes the step then. The step's key says which step it is; its
+    ``days`` say how far the deadline really is today, which differs when the scan
+    reaches a step late (a deadline opened 9 business days before it is due is at its
+    20-days-before step, and 9 days away).
+    """
+    if not is_business_day(today):
+        return None
+    due = effective_due(due)
     if today > due:
         late = business_days_between(due, today)
         k = late // policy.remind_every_after
         if k >= 1:
-            days = k * policy.remind_every_after
-            return Step(f"overdue-{days}", "overdue", days, k >= policy.escalate_after)
-    if today >= due and policy.remind_on_day:
-        return Step("on-day", "on_day", 0, False)
+            return Step(f"overdue-{k * policy.remind_every_after}", "overdue", late, k >= policy.escalate_after)
+        # The day itself went by without its reminder: it says how late it is, not "today".
+        return Step("on-day", "overdue", late, False) if policy.remind_on_day else None
+    if today == due:
+        return Step("on-day", "on_day", 0, False) if policy.remind_on_day else None
     for n in sorted(policy.remind_before):  # nearest first
-        if add_business_days(due, -n) <= today < due:
-            return Step(f"before-{n}", "before", n, False)
+        if add_business_days(due, -n) <= today:
+            return Step(f"before-{n}", "before", business_days_between(today, due), False)
     return None
 
 
-def _late_party(policy: DeadlinePolicy) -> tuple[str, str]:
-    role = ROLES[policy.waits_on]
-    return role.label_ja, role.label_en
+# The head of a department is reached by a flag on the person, not by a role of its own.
+_HEAD_LABELS = ("所管課長", "the head of the department in charge")
+
+
+def _labels(role: str) -> tuple[str, str]:
+    if role in ROLES:
+        return ROLES[role].label_ja, ROLES[role].label_en
+    return _HEAD_LABELS
+
+
+def _escalated_to(policy: DeadlinePolicy) -> tuple[str, str]:
+    """「市民協働推進課（事務局）及び所管課長」, "the secretariat and the head …"."""
+    ja = [j for j, _ in map(_labels, policy.escalate_to)]
+    en = [e for _, e in map(_labels, policy.escalate_to)]
+    if len(ja) < 2:
+        return "".join(ja), "".join(en)
+    return "、".join(ja[:-1]) + "及び" + ja[-1], ", ".join(en[:-1]) + " and " + en[-1]
+
+
+def _letters(session: Session, waits_on: str, policy: DeadlinePolicy, step: Step,
+             proposal) -> list[tuple[str, list[Recipient]]]:
+    """(role, recipients) per letter: the late party first, then each role it is escalated to.
+
+    A person reached in two roles gets the first letter only: the late party's own.
+    """
+    roles = (waits_on, *(policy.escalate_to if step.escalated else ()))
+    told: set[int] = set()
+    letters = []
+    for role in roles:
+        people = [r for r in resolve(session, role, proposal) if r.user_id not in told]
+        told.update(r.user_id for r in people)
+        letters.append((role, people))
+    return letters
 
 
 def scan(session: Session, clock: Clock, settings: Settings) -> int:
@@ -99,20 +149,20 @@ def scan(session: Session, clock: Clock, settings: Settings) -> int:
             continue
         if not pending:
             begin_write(session)
-        recipients: dict[int, Recipient] = {r.user_id: r for r in resolve(session, deadline.waits_on, proposal)}
-        if step.escalated:
-            for role in policy.escalate_to:
-                recipients.update({r.user_id: r for r in resolve(session, role, proposal)})
-        late_ja, late_en = _late_party(policy)
+        late_ja, late_en = _labels(deadline.waits_on)
+        to_ja, to_en = _escalated_to(policy)
         context = {
             **common_context(session, proposal, settings),
             "deadline": {"id": deadline.id, "label_ja": policy.label_ja, "label_en": policy.label_en,
-                         "due_on": deadline.due_on},
+                         "due_on": effective_due(deadline.due_on)},
             "step": step.kind, "days": step.days, "escalated": step.escalated,
-            "late_party_ja": late_ja, "late_party_en": late_en,
+            "waits_on": deadline.waits_on, "late_party_ja": late_ja, "late_party_en": late_en,
+            "escalated_to_ja": to_ja, "escalated_to_en": to_en,
         }
-        written += enqueue(session, kind="reminder", recipients=list(recipients.values()), context=context,
-                           proposal_id=proposal.id, now=now, dedupe=key)
+        for role, recipients in _letters(session, deadline.waits_on, policy, step, proposal):
+            written += enqueue(session, kind="reminder", recipients=recipients,
+                               context={**context, "addressed_as": role}, proposal_id=proposal.id, now=now,
+                               dedupe=key)
         pending += 1
         if pending >= BATCH:
             session.commit()
@@ -185,7 +235,7 @@ def digest(session: Session, clock: Clock, settings: Settings) -> int:
         with write(session):
             user = session.get(User, reviewer_id)
             recipient = Recipient(user.id, user.name, user.email, user.language)
-            context = {"items": items, "today": today, "city_name": settings.city_name,
+            context = {"items": items, "today": today, "addressed_as": "reviewer", "city_name": settings.city_name,
                        "sender_section": settings.sender_section, "case_url": f"{settings.base_url}/queue",
                        "proposal": None, "organisation": None, "department": None}
             written += enqueue(session, kind="reviewer_digest", recipients=[recipient], context=context,

@@ -38,6 +38,9 @@ def sample_context(kind: str, language: str = "ja") -> dict:
         raise ValueError(f"unknown notice kind {kind!r}")
     city = _CITY[normalise_language(language)]
     common = {
+        # The group's letter; a test or a preview passes addressed_as="department" for the
+        # department's copy.
+        "addressed_as": "proposer",
         "recipient_name": "山田 花子",
         "proposal": {"id": 42, "title": "多世代が集う地域食堂と見守りネットワークづくり"},
         "organisation": {
@@ -64,6 +67,7 @@ _SPECIFIC = {
         "due_on": date(2021, 8, 20),
     },
     "review_assigned": lambda city: {
+        "addressed_as": "reviewer",
         "recipient_name": "佐藤 一郎",
         "due_on": date(2021, 8, 31),
     },
@@ -107,6 +111,9 @@ _SPECIFIC = {
         "public_url": "https://kyodo.city.example.jp/public/evaluations/42/2021",
     },
     "reminder": lambda city: {
+        # Escalated: the secretariat is asked to look into a step the department is late with.
+        "addressed_as": "secretariat",
+        "waits_on": "department",
         "recipient_name": "市民協働推進課 担当者",
         "deadline": {
             "label_ja": "提案の採否の決定",
@@ -118,8 +125,11 @@ _SPECIFIC = {
         "escalated": True,
         "late_party_ja": "健康福祉局 地域福祉保健課",
         "late_party_en": "Community Welfare and Health Division, Health and Social Welfare Bureau",
+        "escalated_to_ja": "市民協働推進課（事務局）及び所管課長",
+        "escalated_to_en": "Collaboration section (secretariat) and the head of the department in charge",
     },
     "reviewer_digest": lambda city: {
+        "addressed_as": "reviewer",
         "recipient_name": "佐藤 一郎",
         "case_url": "https://kyodo.city.example.jp/reviews",
         "today": date(2021, 9, 1),
@@ -152,6 +162,7 @@ def _call_decision(city):
 
 _SPECIFIC.update({
     "call_review_assigned": lambda city: {
+        "addressed_as": "reviewer",
         "recipient_name": "佐藤 一郎",
         "due_on": date(2021, 8, 31),
         "criteria": "地域での活動実績\n個人情報の取扱いと安全管理の体制",
@@ -163,9 +174,28 @@ _SPECIFIC.update({
     "call_selected": lambda city: _call_decision(city),
     "call_not_selected": lambda city: {
         **_call_decision(city),
+        "addressed_as": "unselected_applicants",
         "partner_selected": True,
         "selected_organisation": {"name": "一般社団法人 こどもの居場所づくり協会"},
         "own_result": {"application_id": 7, "average_total": 14.5, "max_total": 20, "rank": 2, "ranked": 3,
                        "reviews": 2},
+    },
+})
+
+
+# Letters about a person's account, not about a case (workflow/accounts.py writes them):
+# a one-time link to set a password.
+_SPECIFIC.update({
+    "account_invitation": lambda city: {
+        "addressed_as": None,
+        "login": "yamada",
+        "link": "https://kyodo.city.example.jp/password/set?token=sample-one-time-token",
+        "valid_hours": 72,
+    },
+    "password_reset": lambda city: {
+        "addressed_as": None,
+        "login": "yamada",
+        "link": "https://kyodo.city.example.jp/password/set?token=sample-one-time-token",
+        "valid_hours": 1,
     },
 })

@@ -16,7 +16,7 @@ Deadline defaults (business days) are the city's service standard and are overri
 
 from __future__ import annotations
 
-from states.common import CONDITIONS, DEADLINES, INPUTS, REVIEW_CRITERIA, content_edits
+from states.common import CONDITIONS, DEADLINES, INPUTS, REVIEW_CRITERIA, conflict_declarations, content_edits
 from states.model import DeadlinePolicy, Lifecycle, Notify, State, Transition
 from states.roles import ROLES
 from states.stages import (
@@ -92,6 +92,15 @@ TRANSITIONS = (
     Transition("submit_review", ("under_review",), "under_review", ("reviewer",), "審査結果を登録する",
                "Submit a review", "第9条第2項", inputs=REVIEW_CRITERIA + ("review_comment",),
                conditions=("reviewer_has_not_reviewed",), effect="record_review", page="review", then="queue"),
+    # A reviewer who falls ill or has a conflict of interest is replaced, or more are asked,
+    # so that the review can always finish; the newcomer is asked like the others were.
+    Transition("add_reviewer", ("under_review",), "under_review", ("secretariat",), "審査員を追加する",
+               "Add reviewers", "第10条第2項", inputs=("reviewer_ids",),
+               notify=(Notify("review_assigned", "reviewer", "review"),), effect="assign_more_reviewers"),
+    Transition("replace_reviewer", ("under_review",), "under_review", ("secretariat",), "審査員を交代する",
+               "Replace a reviewer", "第10条第2項",
+               inputs=("leaving_reviewer_id", "incoming_reviewer_id", "replacement_reason"),
+               notify=(Notify("review_assigned", "reviewer", "review"),), effect="hand_over_review"),
     Transition("finish_review", ("under_review",), "in_coordination", ("secretariat",),
                "審査を終え所管課調整に進める", "Close the review and start coordination", "第10条第2項",
                conditions=("reviews_complete", "department_assigned")),
@@ -125,6 +134,9 @@ TRANSITIONS = (
                "Withdraw the proposal", optional_inputs=("withdrawal_reason",), closes=("decision",),
                effect="record_note", note=("withdrawal", "withdrawal_reason"), confirm=True),
     *content_edits(STATES),
+    # Everyone who reviews, coordinates or decides may declare a conflict of interest once
+    # the city has the proposal (a draft is the group's alone).
+    *conflict_declarations(tuple(s for s in STATES if s.name != "draft")),
     *IMPLEMENTATION_TRANSITIONS,
 )
 

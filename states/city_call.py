@@ -23,6 +23,7 @@ from states.common import (
     DEADLINES,
     INPUTS,
     REVIEW_CRITERIA,
+    conflict_declarations,
     content_edits,
 )
 from states.model import DeadlinePolicy, Lifecycle, Notify, State, Transition
@@ -107,6 +108,15 @@ TRANSITIONS = (
                "Review an application", "第9条第2項",
                inputs=("application_id",) + REVIEW_CRITERIA + ("review_comment",),
                conditions=("application_reviewable",), effect="record_review", page="review"),
+    # A reviewer who falls ill or has a conflict of interest is replaced, or more are asked,
+    # so that every application can get its reviews; the newcomer is asked like the others.
+    Transition("add_reviewer", ("reviewing",), "reviewing", _dept + ("secretariat",), "審査員を追加する",
+               "Add reviewers", "第9条第2項", inputs=("reviewer_ids",),
+               notify=(Notify("call_review_assigned", "reviewer", "call_review"),), effect="assign_more_reviewers"),
+    Transition("replace_reviewer", ("reviewing",), "reviewing", _dept + ("secretariat",), "審査員を交代する",
+               "Replace a reviewer", "第9条第2項",
+               inputs=("leaving_reviewer_id", "incoming_reviewer_id", "replacement_reason"),
+               notify=(Notify("call_review_assigned", "reviewer", "call_review"),), effect="hand_over_review"),
     Transition("refer_for_selection", ("reviewing",), "awaiting_selection", _dept,
                "選定の決裁に回す", "Refer for selection", "第9条第2項", inputs=("department_opinion",),
                conditions=("has_applications", "applications_reviewed"), effect="record_note",
@@ -123,6 +133,8 @@ TRANSITIONS = (
                inputs=("reasons",), notify=(Notify("call_not_selected", "unselected_applicants"),),
                effect="record_decision", outcome="not_adopted", page="decision", confirm=True),
     *content_edits(STATES),
+    # Everyone who reviews, coordinates or decides may declare a conflict of interest.
+    *conflict_declarations(STATES),
     *IMPLEMENTATION_TRANSITIONS,
 )
 

@@ -37,6 +37,15 @@ EVALUATION_OPTIONAL = ("collaboration_effect",)
 
 INPUTS: tuple[InputSpec, ...] = (
     InputSpec("reviewer_ids", "審査員", "Reviewers", "ids"),
+    InputSpec("leaving_reviewer_id", "交代する審査員（外れる方）", "Reviewer leaving the review", "id",
+              help_ja="まだ審査結果を登録していない審査員に限ります。",
+              help_en="only a reviewer who has not submitted any review yet"),
+    InputSpec("incoming_reviewer_id", "新しい審査員", "Incoming reviewer", "id"),
+    InputSpec("replacement_reason", "交代の理由", "Reason for the change",
+              help_ja="病気、利害関係など。記録に残ります。", help_en="illness, a conflict of interest …; kept on record"),
+    InputSpec("conflict_reason", "利害関係の内容", "The conflict of interest",
+              help_ja="申し出た後は、この案件の審査・調整・決定に加わることはできません。",
+              help_en="once declared, you take no further part in reviewing, coordinating or deciding this case"),
     InputSpec("department_id", "所管課", "Department in charge", "id"),
     InputSpec("score_technique", "技術", "Technique", "score", help_ja="1〜5", help_en="1 to 5"),
     InputSpec("score_expertise", "専門性", "Expertise", "score", help_ja="1〜5", help_en="1 to 5"),
@@ -116,6 +125,10 @@ CONDITIONS: tuple[Condition, ...] = (
               "the evaluation for that fiscal year is open and not yet published", "第15条第1項", on_inputs=True),
     Condition("both_sides_evaluated", "市と相手方の双方の評価がそろっていること",
               "both the city and the partner have submitted their evaluation", "第15条第2項", on_inputs=True),
+    Condition("annual_evaluations_published", "開始した年度評価がすべて公表されていること",
+              "every annual evaluation that was opened has been published", "第15条第2項",
+              unmet_ja="公表されていない年度評価があります。年度評価を公表してから終了してください。",
+              unmet_en="An annual evaluation is not published yet; publish it before closing the case."),
 )
 
 DEADLINES: tuple[DeadlinePolicy, ...] = (
@@ -174,6 +187,24 @@ CALL_CONDITIONS: tuple[Condition, ...] = (
               "the selected application belongs to this call and has not been withdrawn", "第9条第1項",
               on_inputs=True),
 )
+
+
+# Who may declare a conflict of interest on a case: everyone who reviews, coordinates or
+# decides it. Once declared, the engine keeps them out of it (``in_reach``).
+CONFLICT_ROLES = ("reviewer", "department", "approver", "secretariat")
+
+
+def conflict_declarations(states: tuple[State, ...]) -> tuple[Transition, ...]:
+    """Declaring a conflict of interest (利害関係の申出): a loop in each of ``states`` not final.
+
+    Declared per state from the states themselves, so a state added to a lifecycle offers it too.
+    """
+    return tuple(
+        Transition("declare_conflict", (st.name,), st.name, CONFLICT_ROLES, "利害関係を申し出る",
+                   "Declare a conflict of interest", inputs=("conflict_reason",), effect="record_conflict",
+                   confirm=True, then="queue")
+        for st in states if not st.final
+    )
 
 
 # The triggers of the edits every editable state offers: named once here, because the

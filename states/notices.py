@@ -46,6 +46,10 @@ NOTICE_KINDS: dict[str, NoticeKind] = {
                                 ("decision",)),
     "call_not_selected": NoticeKind("協働事業の相手方の選定結果通知（第9条）", "Selection result notice (Article 9)",
                                     ("decision", "selected_partner")),
+    # Written by the directory, not by a transition: a one-time link to set a password,
+    # for a new account (invitation) or one whose password is forgotten (reset).
+    "account_invitation": NoticeKind("アカウントの開設（パスワードの設定）", "Account invitation (set your password)"),
+    "password_reset": NoticeKind("パスワードの再設定", "Password reset"),
 }
 
 # Recipients are roles, resolved per case: the proposing group's contacts, the assigned

@@ -122,9 +122,11 @@ IMPLEMENTATION_TRANSITIONS = (
     Transition("submit_final_evaluation", ("evaluating",), "evaluating", _p + _dept, "相互評価を提出する",
                "Submit the evaluation", "第15条第1項", inputs=EVALUATION_FIELDS,
                optional_inputs=EVALUATION_OPTIONAL, conditions=("evaluation_open",), effect="record_evaluation"),
+    # An annual evaluation opened before the project ended is published before the case
+    # closes: a closed case accepts nothing, and the evaluation would stay unpublished.
     Transition("publish_final_evaluation", ("evaluating",), "closed", ("secretariat",),
                "評価を公表して終了する", "Publish the evaluation and close", "第15条第2項",
-               conditions=("both_sides_evaluated",),
+               conditions=("both_sides_evaluated", "annual_evaluations_published"),
                notify=(Notify("evaluation_published", "proposer"), Notify("evaluation_published", "department")),
                effect="record_publication"),
 )

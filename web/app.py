@@ -2,18 +2,19 @@
 
 ``create_app`` takes its database engine, clock and settings as arguments so that tests
 (and the demo) hand in their own; a production server reads them from ``KYODO_``
-variables. The app keeps nothing in process memory between requests: the session is a
-signed cookie and login limits live in Redis or the database, so several instances can
-serve behind one load balancer.
+variables. The app keeps nothing in process memory between requests: sessions are rows in
+the database named by a signed cookie, and login limits live in Redis or the database, so
+several instances can serve behind one load balancer.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -28,11 +29,13 @@ from web.pages import render
 from web.security import CookieSessionMiddleware, SecurityHeadersMiddleware
 from web.settings import WebSettings, get_web_settings
 from workflow.calendar.clock import Clock, SystemClock
-from web.errors import api_error, status_of
+from web.errors import api_error, error_json, new_reference, status_of
+from web.limits import BodyTooLarge, EdgeLimitsMiddleware, Refused
+from web.messages import MESSAGES
 from workflow.errors import KyodoError
 
 STATIC = Path(__file__).parent / "static"
-
+log = logging.getLogger("kyodo.web")
 
 
 class LanguageMiddleware:
@@ -68,19 +71,68 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+def _words(key: str, **values) -> tuple[str, str]:
+    ja, en = MESSAGES[key]
+    return ja.format(**values), en.format(**values)
+
+
+def _size(n: int) -> str:
+    return f"{n / (1024 * 1024):.3g} MB" if n >= 1024 * 1024 else f"{n // 1024} KB"
+
+
 def _error_page(request: Request, status: int, message_ja: str, message_en: str, hint_ja: str = "",
-                hint_en: str = ""):
+                hint_en: str = "", reference: str | None = None, headers: dict[str, str] | None = None):
     return render(request, "error.html", {"status": status, "message_ja": message_ja, "message_en": message_en,
-                                          "hint_ja": hint_ja, "hint_en": hint_en}, status=status)
+                                          "hint_ja": hint_ja, "hint_en": hint_en, "reference": reference},
+                  status=status, headers=headers)
+
+
+def _refusal(request: Request, status: int, code: str, words: tuple[str, str], hint: tuple[str, str] = ("", ""),
+             headers: dict[str, str] | None = None, **extra):
+    """One refusal, as the API's JSON error or as a page in the person's language."""
+    if _is_api(request):
+        return error_json(status, code, *words, *hint, headers=headers, **extra)
+    return _error_page(request, status, *words, *hint, headers=headers)
+
+
+def _too_large(request: Request, limit: int):
+    return _refusal(request, 413, "too_large", _words("error_too_large", limit=_size(limit)),
+                    _words("error_too_large_hint"))
+
+
+async def answer_refused(scope, receive, refused: Refused):
+    """The answer to what the edge (``web.limits``) refuses before any handler runs."""
+    request = Request(scope, receive)
+    if refused.code == "too_large":
+        return _too_large(request, refused.limit or 0)
+    if refused.code == "nul_character":
+        return _refusal(request, 422, "invalid_input", _words("error_nul", field=refused.field),
+                        field=refused.field)
+    return _refusal(request, refused.status, refused.code, _words("error_not_found"))
+
+
+def _problems(errors) -> list[dict]:
+    """Validation errors without the values given (a value may be huge, or not JSON at all: 1e999999)."""
+    out = []
+    for e in errors:
+        loc = [str(x) for x in e.get("loc", ())]
+        where = ".".join(loc[1:]) if len(loc) > 1 and loc[0] in ("body", "query", "path", "header", "cookie") \
+            else ".".join(loc)
+        out.append({"field": (where or "body")[:80], "problem": str(e.get("msg", ""))[:200],
+                    "type": str(e.get("type", ""))[:60]})
+    return out
+
+
+HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
 
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired):
         if _is_api(request):
-            return JSONResponse({"error": "unauthorized", "message_ja": "認証が必要です。",
-                                 "message_en": "authentication required"}, status_code=401,
-                                headers={"WWW-Authenticate": "Bearer"})
+            return error_json(401, "unauthorized", *_words("error_unauthorized"),
+                              headers={"WWW-Authenticate": "Bearer"})
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         from urllib.parse import quote
 
@@ -88,10 +140,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, exc: Forbidden):
-        if _is_api(request):
-            return JSONResponse({"error": "forbidden", "message_ja": exc.message_ja, "message_en": exc.message_en},
-                                status_code=403)
-        return _error_page(request, 403, exc.message_ja, exc.message_en)
+        return _refusal(request, 403, "forbidden", (exc.message_ja, exc.message_en))
 
     @app.exception_handler(CsrfFailed)
     async def csrf_failed(request: Request, exc: CsrfFailed):
@@ -101,9 +150,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(TooLarge)
     async def too_large(request: Request, exc: TooLarge):
-        limit = request.app.state.web_settings.max_upload_bytes // (1024 * 1024)
-        return _error_page(request, 413, f"送信されたデータが大きすぎます（上限 {limit} MB）。",
-                           f"The upload is too large (limit {limit} MB).")
+        return _too_large(request, request.app.state.web_settings.max_upload_bytes)
 
     @app.exception_handler(KyodoError)
     async def kyodo_error(request: Request, exc: KyodoError):
@@ -114,29 +161,49 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
-        if _is_api(request):
-            return JSONResponse({"error": "http", "detail": exc.detail}, status_code=exc.status_code)
-        if exc.status_code == 404:
-            return _error_page(request, 404, "ページが見つかりません。", "Page not found.")
-        return _error_page(request, exc.status_code, "リクエストを処理できませんでした。", str(exc.detail))
+        if isinstance(exc, BodyTooLarge):
+            return _too_large(request, exc.limit)
+        key = {404: "error_not_found", 405: "error_method"}.get(exc.status_code, "error_bad_request")
+        return _refusal(request, exc.status_code, HTTP_CODES.get(exc.status_code, "http_error"), _words(key),
+                        headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError):
+        problems = _problems(exc.errors())
+        first = problems[0] if problems else {"field": "body", "problem": ""}
+        words = _words("error_invalid_field", field=first["field"], problem=first["problem"])
         if _is_api(request):
-            return JSONResponse({"error": "invalid_request", "detail": jsonable(exc.errors())}, status_code=422)
-        return _error_page(request, 400, "リクエストの内容が正しくありません。", "The request is not valid.")
+            return error_json(422, "invalid_request", *words, *_words("error_invalid_hint"), field=first["field"],
+                              detail=problems)
+        return _error_page(request, 422, *words, *_words("error_invalid_hint"))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):
+        # Whatever went wrong, the person gets words and a number, and the log gets the same
+        # number with the whole story; nothing of the error itself is shown.
+        reference = new_reference()
+        log.error("error reference %s: unhandled %s on %s %s", reference, type(exc).__name__, request.method,
+                  request.url.path, exc_info=exc)
+        words, hint = _words("error_internal"), _words("error_internal_hint")
+        if _is_api(request):
+            return error_json(500, "internal_error", *words, *hint, reference=reference)
+        try:
+            return _error_page(request, 500, *words, *hint, reference=reference)
+        except Exception:  # noqa: BLE001 - the page itself failed: plain words, still the number
+            log.exception("error page for reference %s could not be rendered", reference)
+            return HTMLResponse(FALLBACK_PAGE.format(reference=reference, ja=words[0], en=words[1],
+                                                     hint_ja=hint[0], hint_en=hint[1]), status_code=500)
 
 
-def jsonable(errors) -> list:
-    from fastapi.encoders import jsonable_encoder
-
-    return jsonable_encoder(errors, custom_encoder={Exception: str})
+FALLBACK_PAGE = """<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>500</title></head><body>
+<h1>{ja}</h1><p>{hint_ja}</p><p>エラー番号 <strong>{reference}</strong></p>
+<hr><p lang="en">{en} {hint_en} Error reference <strong>{reference}</strong></p></body></html>"""
 
 
 def create_app(*, engine: Engine | None = None, clock: Clock | None = None, settings: Settings | None = None,
                web_settings: WebSettings | None = None) -> FastAPI:
     from web.routes import (account, api, auth, calls, cases, department, health, organisations, portal, public,
-                            queue, secretariat)
+                            queue, secretariat, users)
 
     web_settings = web_settings or get_web_settings()
     app = FastAPI(
@@ -155,12 +222,15 @@ def create_app(*, engine: Engine | None = None, clock: Clock | None = None, sett
 
     _install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, organisations, portal, calls, cases, queue, department, secretariat, public, account, health,
-                   api):
+    for module in (auth, organisations, portal, calls, cases, queue, department, secretariat, users, public, account,
+                   health, api):
         app.include_router(module.router)
 
-    # Added innermost first: the language is known inside the session, and the security
-    # headers wrap everything.
+    # Added innermost first: the edge's limits are checked before any handler reads a body
+    # (inside the session and language, so a refusal is worded for the person), the
+    # language is known inside the session, and the security headers wrap everything.
+    app.add_middleware(EdgeLimitsMiddleware, max_body_bytes=web_settings.max_body_bytes,
+                       max_upload_bytes=web_settings.max_upload_bytes, answer=answer_refused)
     app.add_middleware(LanguageMiddleware)
     app.add_middleware(CookieSessionMiddleware, secret_key=web_settings.secret_key,
                        max_age=web_settings.session_max_age_seconds, cookie_secure=web_settings.cookie_secure)

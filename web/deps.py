@@ -13,7 +13,6 @@ from typing import Annotated
 from fastapi import Depends, Path, Query, Request
 from sqlmodel import Session
 
-from db.models import User
 from db.types import MAX_ID
 from db.session import new_session
 from workflow.actors import Actor, load_actor
@@ -21,7 +20,7 @@ from workflow.engine.authorization import can_see
 from workflow.calendar.clock import Clock
 from workflow.engine import load_case_row
 from workflow.errors import NotFound
-from web.security import csrf_ok, fingerprint, CSRF_FIELD, CSRF_HEADER
+from web.security import csrf_ok, session_user, CSRF_FIELD, CSRF_HEADER
 from web.settings import WebSettings
 
 
@@ -63,14 +62,15 @@ SettingsDep = Annotated[WebSettings, Depends(get_settings)]
 
 
 def _session_actor(request: Request, db: Session) -> Actor | None:
-    uid = request.session.get("uid")
-    if not uid:
+    """The person of the server-side session the cookie names; an ended session is none."""
+    uid = session_user(request, db)
+    if uid is None:
+        db.rollback()
         return None
-    user = db.get(User, uid)
-    if user is None or not user.active or request.session.get("fp") != fingerprint(user.password_hash):
-        request.session.clear()
-        return None
-    actor = load_actor(db, uid)
+    try:
+        actor = load_actor(db, uid)
+    except NotFound:  # disabled between the two reads
+        actor = None
     db.rollback()  # end the read; writes start their own transaction
     return actor
 

@@ -21,10 +21,13 @@ from sqlmodel import Session
 from db.models import (
     ApplicationReview,
     CallApplication,
+    ConflictDeclaration,
     Department,
     Membership,
     Organisation,
     OwnProject,
+    Review,
+    ReviewAssignment,
     User,
     UserRole,
 )
@@ -117,10 +120,29 @@ def _involved(ask: Ask) -> set[int]:
 
 
 def _reviewers(ask: Ask) -> list[tuple[str, str]]:
+    """Reviewers who may be asked: no stake in the case, no conflict declared, not asked before
+    (a replaced reviewer is not asked again)."""
     members = select(Membership.user_id).where(Membership.organisation_id.in_(list(_involved(ask)) or [-1]))
+    asked = select(ReviewAssignment.reviewer_id).where(ReviewAssignment.proposal_id == ask.case.id)
+    declared = select(ConflictDeclaration.user_id).where(ConflictDeclaration.proposal_id == ask.case.id)
     rows = ask.s.execute(
         select(User.id, User.name).join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role == "reviewer", User.active.is_(True), User.id.not_in(members))
+        .where(UserRole.role == "reviewer", User.active.is_(True), User.id.not_in(members),
+               User.id.not_in(asked), User.id.not_in(declared))
+        .order_by(User.id)
+    )
+    return [(str(i), n) for i, n in rows]
+
+
+def _leaving_reviewers(ask: Ask) -> list[tuple[str, str]]:
+    """Reviewers still on the case who have not reviewed anything (one who has cannot be replaced)."""
+    reviewed = select(Review.reviewer_id).where(Review.proposal_id == ask.case.id).union(
+        select(ApplicationReview.reviewer_id).join(CallApplication, CallApplication.id == ApplicationReview.application_id)
+        .where(CallApplication.proposal_id == ask.case.id))
+    rows = ask.s.execute(
+        select(User.id, User.name).join(ReviewAssignment, ReviewAssignment.reviewer_id == User.id)
+        .where(ReviewAssignment.proposal_id == ask.case.id, ReviewAssignment.ended_at.is_(None),
+               User.id.not_in(reviewed))
         .order_by(User.id)
     )
     return [(str(i), n) for i, n in rows]
@@ -170,6 +192,8 @@ def _own_projects(ask: Ask) -> list[tuple[str, str]]:
 
 OPTIONS: dict[str, Options] = {
     "reviewer_ids": _reviewers,
+    "incoming_reviewer_id": _reviewers,
+    "leaving_reviewer_id": _leaving_reviewers,
     "department_id": _departments,
     "partner_ids": _organisations,
     "organisation_id": _own_organisations,

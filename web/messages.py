@@ -264,9 +264,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 
 def _merge() -> None:
-    from web import messages_cases, messages_lists
+    from web import messages_accounts, messages_cases, messages_edges, messages_lists
 
-    for part in (messages_cases.MESSAGES, messages_lists.MESSAGES):
+    for part in (messages_cases.MESSAGES, messages_lists.MESSAGES, messages_edges.MESSAGES, messages_accounts.MESSAGES):
         clash = set(part) & set(MESSAGES)
         if clash:
             raise KeyError(f"message keys declared twice: {sorted(clash)}")

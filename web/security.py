@@ -1,77 +1,82 @@
-"""Passwords (argon2), the signed session cookie and the CSRF token of each session.
+"""Sessions held on the server, the signed cookie that names them, and the CSRF token.
 
-Nothing is kept in process memory: the session is a cookie signed with
-``KYODO_SECRET_KEY`` (the same key on every instance behind a load balancer), and it
-carries a fingerprint of the password hash, so changing a password or deactivating the
-user ends every session at once without a server-side session table.
+The cookie is signed with ``KYODO_SECRET_KEY`` (the same key on every instance behind a
+load balancer) and carries a random session key, the CSRF token and flash messages. The
+session itself is a row in the database (``workflow.accounts``): logging out, a new
+password and disabling the user end the row, so every copy of the cookie dies with it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 from typing import Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import update
 from sqlmodel import Session
 from starlette.datastructures import MutableHeaders
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from db.models import User
+from db.session import write
+from workflow import accounts
+# Passwords live with the accounts; these names are kept for the routes that import them here.
+from workflow.accounts import hash_password, needs_rehash, password_problem, verify_password  # noqa: F401
 
 SESSION_COOKIE = "kyodo_session"
+SESSION_KEY = "sid"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 
-_hasher = PasswordHasher()
-# Verified against when the login name is unknown, so both paths take the same time.
-_DUMMY_HASH = _hasher.hash("kyodo-no-such-user")
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def verify_password(stored: str | None, password: str) -> bool:
-    try:
-        return _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-def needs_rehash(stored: str) -> bool:
-    return _hasher.check_needs_rehash(stored)
-
 
 def set_password(session: Session, user_id: int, password: str) -> None:
-    """Store a new password hash (the directory has no call for it yet)."""
+    """Store the first password of a person who registered themselves (no session exists yet)."""
     session.execute(update(User).where(User.id == user_id).values(password_hash=hash_password(password)))
 
 
-def password_problem(password: str, login: str = "") -> tuple[str, str] | None:
-    """Why a new password is refused, as (ja, en), or None."""
-    if len(password) < 10:
-        return ("パスワードは10文字以上にしてください。", "Use at least 10 characters.")
-    if login and password.lower() == login.lower():
-        return ("ログイン名と同じパスワードは使えません。", "The password must differ from the login name.")
-    return None
-
-
-def fingerprint(password_hash: str | None) -> str:
-    return hashlib.sha256((password_hash or "").encode()).hexdigest()[:16]
-
-
 def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return accounts.digest(token)
 
 
 def new_api_token() -> str:
     return "kyd_" + secrets.token_urlsafe(32)
+
+
+# --- Signing in and out.
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def sign_in(request: Request, db: Session, user_id: int) -> None:
+    """A new session for this browser: a cookie planted before signing in is worth nothing after it."""
+    lifetime = timedelta(seconds=request.app.state.web_settings.session_max_age_seconds)
+    with write(db):
+        key = accounts.start_session(db, user_id, lifetime, client_address(request))
+    request.session.clear()
+    request.session[SESSION_KEY] = key
+
+
+def sign_out(request: Request, db: Session, reason: str = accounts.LOGOUT) -> None:
+    key = request.session.get(SESSION_KEY)
+    if isinstance(key, str):
+        with write(db):
+            accounts.end_session(db, key, reason)
+    request.session.clear()
+
+
+def session_user(request: Request, db: Session) -> int | None:
+    """The signed-in user of this request, or None (an ended or expired session is forgotten)."""
+    key = request.session.get(SESSION_KEY)
+    if not isinstance(key, str):
+        return None
+    user_id = accounts.session_user(db, key)
+    if user_id is None:
+        request.session.clear()
+    return user_id
 
 
 # --- CSRF: one random token per session, sent back with every form.
@@ -161,7 +166,7 @@ class SecurityHeadersMiddleware:
                 headers.setdefault("X-Frame-Options", "DENY")
                 headers.setdefault("Referrer-Policy", "same-origin")
                 headers.setdefault("Content-Security-Policy", self.POLICY)
-                if "session" in scope and scope["session"].get("uid"):
+                if "session" in scope and scope["session"].get(SESSION_KEY):
                     headers.setdefault("Cache-Control", "no-store")
             await send(message)
 

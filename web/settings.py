@@ -24,14 +24,18 @@ class WebSettings(BaseSettings):
     var_dir: Path = Path("var")
     attachment_dir: Path | None = Field(None, description="where uploads are stored; default <var_dir>/attachments")
     max_upload_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    # Every other request body (forms, the API's JSON): the longest content a person may
+    # write (five texts of 20,000 characters, percent-encoded) fits with room to spare.
+    max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024,
+                                description="largest request body except uploads; larger ones get 413 unread")
     redis_url: str = Field("", description="Redis for login rate limits; default the broker when it is Redis")
     broker_url: str = ""
     session_max_age_seconds: int = Field(8 * 3600, ge=60)
     cookie_secure: str = Field("auto", pattern="^(auto|always|never)$",
                                description="auto: Secure when the request came over HTTPS")
-    login_max_failures: int = Field(5, ge=1, description="failed logins per login name within the window")
-    login_max_failures_per_ip: int = Field(30, ge=1)
-    login_window_seconds: int = Field(900, ge=10)
+    login_max_failures: int = Field(5, ge=1, description="failures of one name from one address before delays start")
+    login_max_failures_per_ip: int = Field(30, ge=1, description="failures from one address before delays start")
+    login_window_seconds: int = Field(900, ge=10, description="the longest delay, in seconds")
     page_size: int = Field(50, ge=5, le=500)
 
     @model_validator(mode="after")

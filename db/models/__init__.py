@@ -3,6 +3,7 @@
 from db.models.attachments import Attachment  # noqa: F401
 from db.models.audit import AuditEvent, DirectoryEvent  # noqa: F401
 from db.models.calls import ApplicationReview, CallApplication  # noqa: F401
+from db.models.conflicts import ConflictDeclaration  # noqa: F401
 from db.models.contracts import Contract, ContractAmendment, ContractPartner, OwnProject  # noqa: F401
 from db.models.deadlines import Deadline  # noqa: F401
 from db.models.decisions import Decision, DocumentSerial  # noqa: F401
@@ -12,4 +13,4 @@ from db.models.people import Department, Membership, Organisation, User, UserRol
 from db.models.proposals import CaseNote, Proposal, ProposalRevision  # noqa: F401
 from db.models.registry import RegistryProject  # noqa: F401
 from db.models.reviews import Review, ReviewAssignment  # noqa: F401
-from db.models.security import ApiToken, LoginAttempt  # noqa: F401
+from db.models.security import AccountToken, ApiToken, LoginAttempt, UserSession  # noqa: F401

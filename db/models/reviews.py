@@ -11,9 +11,17 @@ from db.types import UTCDateTime
 
 
 class ReviewAssignment(SQLModel, table=True):
+    """A reviewer asked to review a case. A reviewer replaced during the review (illness, a
+    conflict of interest) keeps the row, ended, with who ended it, why and who came instead:
+    the record shows everyone who was ever asked, and a replaced reviewer is not asked again."""
+
     proposal_id: int = Field(foreign_key="proposal.id", primary_key=True)
     reviewer_id: int = Field(foreign_key="user.id", primary_key=True, index=True)
     assigned_at: datetime = Field(sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_by: int | None = Field(default=None, foreign_key="user.id")
+    end_reason: str = Field(default="", sa_type=Text, sa_column_kwargs={"server_default": ""})
+    replaced_by: int | None = Field(default=None, foreign_key="user.id")
 
 
 class ReviewScores(SQLModel):

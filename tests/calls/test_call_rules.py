@@ -293,3 +293,91 @@ def test_after_the_call_closes_only_its_applicants_can_see_it(city):
     row = load_case_row(city.s, pid)
     assert can_see(city.s, city["proposer"], row)  # an applicant reads the outcome
     assert not can_see(city.s, newcomer, row)  # a group that never applied does not
+
+
+# --- A review that can always finish, by people without a conflict of interest
+
+
+def _add_person(city, key: str, roles: tuple[str, ...], **kwargs) -> None:
+    from workflow import directory
+    from workflow.actors import load_actor
+
+    user_id = directory.add_user(city.s, f"x-{key}", key, f"{key}@city.jp", roles, clock=city.clock, **kwargs)
+    city.s.commit()
+    city.actors[key] = load_actor(city.s, user_id)
+    city.s.commit()
+
+
+def test_the_review_of_a_call_cannot_start_with_one_reviewer(city):
+    pid = city.new_call()
+    city.do(pid, "open_call", "department")
+    city.apply_as(pid, "outsider")
+    city.clock.advance_to_date(date(2026, 5, 7))
+    err = refused(city, pid, InvalidInput, "close_applications", "department", reviewer_ids=[city["reviewer1"].user_id])
+    assert err.name == "reviewer_ids" and "2人以上" in err.message_ja
+
+
+def test_a_call_reviewer_is_replaced_or_added_and_every_application_still_gets_its_reviews(city):
+    pid = city.new_call()
+    apps = city.to_reviewing(pid, who=("outsider", "third"))
+    r1, r2, r3 = (city[r].user_id for r in ("reviewer1", "reviewer2", "reviewer3"))
+    # reviewer1 reviewed one application, then fell ill: their review stays, they cannot be replaced.
+    city.do(pid, "review_application", "reviewer1", application_id=apps["outsider"], **scores(4, 4, 4, 4))
+    err = refused(city, pid, InvalidInput, "replace_reviewer", "department", leaving_reviewer_id=r1,
+                  incoming_reviewer_id=r3, replacement_reason="病気療養のため")
+    assert err.name == "leaving_reviewer_id"
+    refused(city, pid, NotAllowed, "add_reviewer", "other_department", reviewer_ids=[r3])
+    city.do(pid, "add_reviewer", "department", reviewer_ids=[r3])
+    asked = city.s.execute(select(Notice.email).where(Notice.kind == "call_review_assigned")
+                           .order_by(Notice.id.desc())).scalars().first()
+    assert asked == "r3@city.jp"
+    # reviewer2 declares a conflict of interest and takes no further part: reviewer1 and the
+    # added reviewer3 give every application its two reviews.
+    city.do(pid, "declare_conflict", "reviewer2", conflict_reason="応募団体の事業に関わっています")
+    refused(city, pid, NotAllowed, "review_application", "reviewer2", application_id=apps["third"],
+            **scores(3, 3, 3, 3))
+    for app in apps.values():
+        city.do(pid, "review_application", "reviewer3", application_id=app, **scores(3, 4, 3, 4))
+    city.do(pid, "review_application", "reviewer1", application_id=apps["third"], **scores(4, 4, 4, 4))
+    assert city.do(pid, "refer_for_selection", "department", department_opinion="適当").to_state \
+        == "awaiting_selection"
+
+
+def test_a_declared_call_reviewer_is_replaced(city):
+    from workflow.engine.recipients import resolve
+
+    pid = city.new_call()
+    apps = city.to_reviewing(pid, who=("outsider",))
+    r2, r3 = city["reviewer2"].user_id, city["reviewer3"].user_id
+    city.do(pid, "declare_conflict", "reviewer2", conflict_reason="応募団体の顧問です")
+    # Nobody asks them for the review any more.
+    assert r2 not in [r.user_id for r in resolve(city.s, "reviewer", city.s.get(Proposal, pid))]
+    city.do(pid, "replace_reviewer", "secretariat", leaving_reviewer_id=r2, incoming_reviewer_id=r3,
+            replacement_reason="利害関係の申出")
+    city.s.expire_all()
+    assert [r.user_id for r in resolve(city.s, "reviewer", city.s.get(Proposal, pid))] == [
+        city["reviewer1"].user_id, r3]
+    review_all(city, pid, apps.values(), reviewers=("reviewer1", "reviewer3"))
+    city.do(pid, "refer_for_selection", "department", department_opinion="適当")
+
+
+def test_nobody_of_an_applicant_coordinates_or_selects(city):
+    _add_person(city, "member_staff", ("department",), department_id=city.dept, organisation_ids=(city.third_org,))
+    _add_person(city, "member_approver", ("approver",), organisation_ids=(city.other_org,))
+    pid = city.new_call()
+    city.do(pid, "open_call", "department")
+    apps = {w: city.apply_as(pid, w) for w in ("outsider", "third")}
+    city.clock.advance_to_date(date(2026, 5, 7))
+    reviewers = [city["reviewer1"].user_id, city["reviewer2"].user_id]
+    err = refused(city, pid, NotAllowed, "close_applications", "member_staff", reviewer_ids=reviewers)
+    assert "応募団体に所属" in err.message_ja
+    city.do(pid, "close_applications", "department", reviewer_ids=reviewers)
+    review_all(city, pid, apps.values())
+    city.do(pid, "refer_for_selection", "department", department_opinion="適当")
+    err = refused(city, pid, NotAllowed, "select", "member_approver", selected_application_id=apps["outsider"],
+                  reasons="自団体を選定")
+    assert "belong to" in err.message_en
+    # Once its application is withdrawn, the group has no stake left in the call.
+    city.do(pid, "withdraw_application", "outsider", application_id=apps["outsider"])
+    assert city.do(pid, "select", "member_approver", selected_application_id=apps["third"],
+                   reasons="唯一の応募で内容も適当").to_state == "contracting"

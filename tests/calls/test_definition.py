@@ -49,8 +49,10 @@ def test_the_citizen_lifecycle_kept_its_states_and_triggers():
         "draft", "submitted", "under_review", "in_coordination", "revision_requested", "awaiting_decision",
         "not_adopted", "withdrawn", "contracting", "in_progress", "evaluating", "closed"]
     # 26 steps; an annual evaluation can also be finished after the project ended (2);
-    # saving a revision and adding or removing attachments in its two editable states (6).
-    assert len(CITIZEN_PROPOSAL.transitions) == 26 + 2 + 2 * 3
+    # saving a revision and adding or removing attachments in its two editable states (6);
+    # adding and replacing reviewers during the review (2); declaring a conflict of
+    # interest in every state not final once the city has the proposal (8).
+    assert len(CITIZEN_PROPOSAL.transitions) == 26 + 2 + 2 * 3 + 2 + 8
     assert len(CITIZEN_PROPOSAL.deadlines) == 11
 
 

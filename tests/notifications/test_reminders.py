@@ -12,6 +12,7 @@ from notifications.reminders import current_step, scan
 from states import get_lifecycle
 from tests.support import SCORES
 from workflow.calendar.clock import JST, MovableClock
+from workflow.calendar.japan import add_business_days
 
 LC = get_lifecycle("citizen_proposal")
 
@@ -28,9 +29,10 @@ def test_steps_skip_golden_week():
     assert current_step(review, due, date(2026, 4, 28)).key == "before-3"  # 29 April is a holiday
     assert current_step(review, due, date(2026, 4, 30)).key == "before-3"
     assert current_step(review, due, date(2026, 5, 1)).key == "before-1"
-    assert current_step(review, due, date(2026, 5, 6)).key == "before-1"
+    assert current_step(review, due, date(2026, 5, 6)) is None  # a holiday: nobody is in to act on it
     assert current_step(review, due, date(2026, 5, 7)).key == "on-day"
-    assert current_step(review, due, date(2026, 5, 11)).key == "on-day"  # only 2 business days late
+    late = current_step(review, due, date(2026, 5, 11))  # only 2 business days late
+    assert (late.key, late.kind, late.days) == ("on-day", "overdue", 2)  # missed, it says how late
     late = current_step(review, due, date(2026, 5, 12))
     assert late.key == "overdue-3" and late.escalated
 
@@ -42,7 +44,8 @@ def test_steps_skip_the_year_end_closure():
     # to 23 December; one business day before is 4 January.
     assert current_step(coordination, due, date(2026, 12, 22)) is None
     assert current_step(coordination, due, date(2026, 12, 23)).key == "before-5"
-    assert current_step(coordination, due, date(2026, 12, 30)).key == "before-5"
+    assert current_step(coordination, due, date(2026, 12, 28)).key == "before-5"
+    assert current_step(coordination, due, date(2026, 12, 30)) is None  # the offices are closed
     assert current_step(coordination, due, date(2027, 1, 4)).key == "before-1"
     assert current_step(coordination, due, date(2027, 1, 5)).key == "on-day"
     assert current_step(coordination, due, date(2027, 1, 7)).key == "on-day"
@@ -123,3 +126,64 @@ def test_the_daily_digest_lists_proposals_and_calls_each_in_its_own_words(sessio
     after = date(2026, 5, 11)
     assert digest(session, at(after), settings) == 1
     assert set(digests(after)) == {"r2@city.jp"}
+
+
+# --- Business days only, and the real number of them.
+
+IMPLEMENTATION = LC.deadline("implementation")  # the contract's end: 20 and 5 business days before
+
+
+def test_a_step_reached_late_says_how_many_business_days_are_really_left():
+    # A contract ending 9 business days from now opens its deadline inside the 20-day step.
+    today = date(2027, 3, 17)
+    due = add_business_days(today, 9)
+    step = current_step(IMPLEMENTATION, due, today)
+    assert (step.key, step.kind, step.days) == ("before-20", "before", 9)
+    assert current_step(IMPLEMENTATION, due, add_business_days(due, -5)).days == 5
+    # Past the due date: every 3 business days, and it says how late it really is.
+    late = current_step(IMPLEMENTATION, due, add_business_days(due, 4))
+    assert (late.key, late.days) == ("overdue-3", 4)
+
+
+def test_a_deadline_on_a_saturday_is_reminded_on_business_days_only():
+    saturday = date(2027, 3, 27)  # a contract period may end on any day
+    for closed in (saturday, date(2027, 3, 28)):
+        assert current_step(IMPLEMENTATION, saturday, closed) is None
+    friday = current_step(IMPLEMENTATION, saturday, date(2027, 3, 26))
+    assert (friday.key, friday.days) == ("before-5", 1)  # due, in effect, on Monday
+    monday = current_step(IMPLEMENTATION, saturday, date(2027, 3, 29))
+    assert (monday.key, monday.kind, monday.days) == ("on-day", "on_day", 0)
+
+
+def _implementation_reminders(session) -> list[Notice]:
+    return [n for n in _reminders(session) if n.context["deadline"]["label_en"] == IMPLEMENTATION.label_en]
+
+
+def test_the_scan_writes_the_real_number_of_business_days_into_the_letter(world, session):
+    from notifications.render import render
+    from workflow.engine.outbox import decode
+
+    pid = world.new_proposal()
+    world.to_in_progress(pid)  # the contract runs to Wednesday 31 March 2027
+    today = add_business_days(date(2027, 3, 31), -9)
+    assert scan(session, at(today), Settings()) >= 1
+    letters = [render("reminder", "ja", decode(n.context)) for n in _implementation_reminders(session)]
+    assert letters and all("（あと9開庁日）" in r.subject and "期限まであと9開庁日です" in r.text for r in letters)
+
+
+def test_no_reminder_is_written_on_a_saturday(world, session):
+    pid = world.new_proposal()
+    world.to_in_progress(pid)
+    # A deadline row due on a Saturday, as rows written before due dates were moved to a
+    # business day still are.
+    row = session.execute(select(Deadline).where(Deadline.proposal_id == pid, Deadline.key == "implementation",
+                                                 Deadline.closed_at.is_(None))).scalar_one()
+    row.due_on = date(2027, 3, 27)
+    session.commit()
+    assert scan(session, at(date(2027, 3, 27)), Settings()) == 0
+    assert scan(session, at(date(2027, 3, 28)), Settings()) == 0
+    assert _implementation_reminders(session) == []
+    assert scan(session, at(date(2027, 3, 29)), Settings()) >= 1  # Monday: due today, in effect
+    monday = _implementation_reminders(session)
+    assert {n.context["step"] for n in monday} == {"on_day"}
+    assert {n.context["deadline"]["due_on"]["$date"] for n in monday} == {"2027-03-29"}

@@ -36,7 +36,7 @@ def decision_message(*, notice_id: int = 42, recipient_id: int = 7, title: str |
         message_id=message_id_for(notice_id, recipient_id, "kyodo.city.example"),
         notice_id=notice_id,
         language=language,
-        sent_at=SENT_AT,
+        written_at=SENT_AT,
     )
 
 
@@ -112,11 +112,11 @@ def test_message_has_the_headers_and_both_parts():
     assert "第10条第2項" in text and "第10条第2項" in html
 
 
-def test_message_needs_an_aware_sent_at():
+def test_message_needs_an_aware_written_at():
     with pytest.raises(ValueError, match="timezone-aware"):
         build_message(sender="a@example.jp", recipient_name="x", recipient_email="b@example.jp",
                       rendered=Rendered("s", "t", "<p>h</p>"), message_id="<m@example.jp>",
-                      notice_id=1, language="ja", sent_at=datetime(2021, 9, 16, 10, 30))
+                      notice_id=1, language="ja", written_at=datetime(2021, 9, 16, 10, 30))
 
 
 def test_email_message_itself_refuses_a_line_break_in_a_header():
@@ -137,7 +137,7 @@ def test_a_line_break_in_user_text_never_injects_a_header(where):
                             recipient_email="hanako@npo.example.org",
                             rendered=Rendered(evil, "本文", "<p>本文</p>"),
                             message_id="<notice-1.recipient-1@kyodo.city.example>",
-                            notice_id=1, language="ja", sent_at=SENT_AT)
+                            notice_id=1, language="ja", written_at=SENT_AT)
     raw = msg.as_bytes(policy=SMTP)
     headers = raw.split(b"\r\n\r\n", 1)[0]
     assert not any(line.lower().startswith(b"bcc:") for line in headers.split(b"\r\n"))
@@ -149,7 +149,7 @@ def test_a_line_break_in_the_message_id_is_refused():
     with pytest.raises(ValueError):
         build_message(sender="a@example.jp", recipient_name="x", recipient_email="b@example.jp",
                       rendered=Rendered("s", "t", "<p>h</p>"), message_id="<m@example.jp>\r\nBcc: e@example.com",
-                      notice_id=1, language="ja", sent_at=SENT_AT)
+                      notice_id=1, language="ja", written_at=SENT_AT)
 
 
 # --- SMTP.

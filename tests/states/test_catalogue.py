@@ -80,6 +80,15 @@ def editable_without_revision(lc: Lifecycle, monkeypatch) -> Lifecycle:
     return with_state(lc, name, editable_by=("proposer",))
 
 
+def review_without_replacement(lc: Lifecycle, monkeypatch) -> Lifecycle:
+    # A review whose reviewers cannot be replaced: one who falls ill holds it up for good.
+    return rebuilt(lc, transitions=tuple(t for t in lc.transitions if t.effect != "hand_over_review"))
+
+
+def review_without_more_reviewers(lc: Lifecycle, monkeypatch) -> Lifecycle:
+    return rebuilt(lc, transitions=tuple(t for t in lc.transitions if t.effect != "assign_more_reviewers"))
+
+
 # (how to break it, words the problem must contain, which check finds it)
 BROKEN = {
     "unknown effect": (unknown_effect, ("unknown effect", "no_such_effect"), catalogue.problems),
@@ -91,6 +100,10 @@ BROKEN = {
     "unknown public view": (unknown_public_view, ("unknown view", "no_such_view"), catalogue.problems),
     "editable without save_revision": (editable_without_revision, ("editable", "no way to save a revision"),
                                        catalogue.problems),
+    "review without replacement": (review_without_replacement, ("waits on reviewers", "hand_over_review"),
+                                   catalogue.problems),
+    "review without more reviewers": (review_without_more_reviewers, ("waits on reviewers", "assign_more_reviewers"),
+                                      catalogue.problems),
 }
 
 

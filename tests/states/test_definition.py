@@ -238,3 +238,37 @@ def test_kyodo_states_diagram_refuses_an_unknown_lifecycle():
     result = CliRunner().invoke(app, ["states", "diagram", "no_such_thing"])
     assert result.exit_code != 0
     assert "Traceback" not in result.output
+
+
+# --- cases that cannot get stuck
+
+
+@pytest.mark.parametrize("name", sorted(LIFECYCLES))
+def test_a_conflict_of_interest_can_be_declared_wherever_the_city_acts(name):
+    """Everyone who reviews, coordinates or decides may declare one in every state not final
+    (a citizen's draft excepted: the city does not have it yet), and it cannot be undone."""
+    lc = LIFECYCLES[name]
+    declaring = {s for t in lc.transitions if t.effect == "record_conflict" for s in t.sources}
+    expected = {s.name for s in lc.states if not s.final}
+    if lc.creation.roles == ("proposer",):
+        expected.discard(lc.initial)
+    assert declaring == expected
+    for t in lc.transitions:
+        if t.effect == "record_conflict":
+            assert t.is_loop and t.confirm and t.inputs == ("conflict_reason",)
+            assert {"reviewer", "department", "approver"} <= set(t.roles) and "proposer" not in t.roles
+
+
+@pytest.mark.parametrize("name", sorted(LIFECYCLES))
+def test_reviewers_can_be_added_and_replaced_while_the_review_runs(name):
+    lc = LIFECYCLES[name]
+    [reviewing] = [s.name for s in lc.states if "reviewer" in s.waits_on]
+    loops = {t.effect: t for t in lc.available_from(reviewing) if t.is_loop}
+    for effect in ("assign_more_reviewers", "hand_over_review"):
+        t = loops[effect]
+        assert "secretariat" in t.roles
+        # The newcomer is asked as the first reviewers were, with the same due date.
+        [start] = [x for x in lc.transitions if x.effect == "assign_reviewers"]
+        assert t.notify == start.notify
+    assert set(loops["hand_over_review"].inputs) == {"leaving_reviewer_id", "incoming_reviewer_id",
+                                                     "replacement_reason"}

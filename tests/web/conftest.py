@@ -53,8 +53,9 @@ def web(world, db_engine, tmp_path):
 
 
 class Visitor:
-    def __init__(self, app):
-        self.client = TestClient(app, follow_redirects=False)
+    def __init__(self, app, address: str = "testclient"):
+        # ``address``: where the browser connects from (login limits count per address).
+        self.client = TestClient(app, follow_redirects=False, client=(address, 50000))
         self._csrf: str | None = None
 
     def csrf(self) -> str:

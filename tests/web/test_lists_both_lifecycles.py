@@ -177,7 +177,8 @@ def test_the_api_reads_a_call_with_its_own_lifecycle(web, world, cases, as_):
     assert "審査結果が2件そろっていない応募があります。" in [r["message_ja"] for r in blocked["reasons"]]
 
     reviewer = client(web, token_for(as_, "reviewer1")).get(f"/api/v1/proposals/{cases['call']}").json()
-    assert {t["trigger"] for t in reviewer["possible_transitions"]} == {"review_application"}
+    # Besides reviewing, an assigned reviewer may declare a conflict of interest.
+    assert {t["trigger"] for t in reviewer["possible_transitions"]} == {"review_application", "declare_conflict"}
     assert all(a["scores"] is None and a["reviewed_by_you"] is False for a in reviewer["applications"])
     applicant = client(web, token_for(as_, "outsider")).get(f"/api/v1/proposals/{cases['call']}").json()
     assert [a["organisation"] for a in applicant["applications"]] == ["青葉台自治会"]

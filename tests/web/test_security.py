@@ -57,21 +57,52 @@ def test_changing_the_password_ends_other_sessions(web, world, as_):
     assert second.get("/portal").status_code == 303  # to the login page
 
 
-def test_login_is_rate_limited_in_the_database(web, world):
+def test_failed_logins_slow_the_address_down_with_growing_delays(web, world):
     v = Visitor(web)
-    for _ in range(5):
+    for _ in range(5):  # typing mistakes cost nothing
         assert v.login("p", "not the password").status_code == 401
-    r = v.login("p", PASSWORD)  # even the right password waits now
-    assert r.status_code == 429 and "Retry-After" in r.headers
+    r = v.login("p", PASSWORD)  # from this address, even the right password waits now
+    assert r.status_code == 429 and r.headers["Retry-After"] == "1" and "1秒ほど" in r.text
+    waits = []
+    for _ in range(4):
+        world.clock.advance(seconds=int(r.headers["Retry-After"]))
+        assert v.login("p", "still not it").status_code == 401
+        r = v.login("p", PASSWORD)
+        assert r.status_code == 429
+        waits.append(int(r.headers["Retry-After"]))
+    assert waits == [2, 4, 8, 16]
     attempts = world.s.execute(select(LoginAttempt).where(LoginAttempt.login == "p")).scalars().all()
     world.s.commit()
-    assert len(attempts) == 5 and not any(a.success for a in attempts)
-    world.clock.advance(minutes=16)
+    assert len(attempts) == 9 and not any(a.success for a in attempts)  # refused attempts are not counted
+    world.clock.advance(seconds=16)
+    assert v.login("p", PASSWORD).status_code == 303
+    v2 = Visitor(web)  # a success cleared the count of this name from this address
+    assert v2.login("p", "wrong again!").status_code == 401
+    assert v2.login("p", PASSWORD).status_code == 303
+
+
+def test_the_delay_is_capped(world, db_engine, tmp_path):
+    from tests.web.conftest import _hashed
+    from sqlalchemy import update
+    from db.models import User
+
+    world.s.execute(update(User).values(password_hash=_hashed()))
+    world.s.commit()
+    app = create_app(engine=db_engine, clock=world.clock, settings=world.settings,
+                     web_settings=web_settings(tmp_path, login_max_failures=1, login_window_seconds=10))
+    v = Visitor(app)
+    for _ in range(12):
+        assert v.login("p", "wrong wrong").status_code == 401
+        world.clock.advance(seconds=10)
+    world.clock.advance(seconds=-10)
+    r = v.login("p", PASSWORD)
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) == 10
+    world.clock.advance(seconds=10)
     assert v.login("p", PASSWORD).status_code == 303
 
 
 @pytest.mark.redis
-def test_login_is_rate_limited_in_redis_when_configured(world, db_engine, tmp_path):
+def test_login_delays_live_in_redis_when_configured(world, db_engine, tmp_path):
     def probe(url):
         import redis
 
@@ -80,7 +111,11 @@ def test_login_is_rate_limited_in_redis_when_configured(world, db_engine, tmp_pa
     need_service("redis", REDIS_URL, probe)
     import redis
 
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    from web.ratelimit import RedisLimiter
+
+    r = redis.Redis.from_url(REDIS_URL)
+    for key in (*RedisLimiter.keys("p", "192.0.2.10"), *RedisLimiter.keys("p", "192.0.2.20")):
+        r.delete(key)
     from tests.web.conftest import _hashed
     from sqlalchemy import update
     from db.models import User
@@ -89,13 +124,18 @@ def test_login_is_rate_limited_in_redis_when_configured(world, db_engine, tmp_pa
     world.s.commit()
     app = create_app(engine=db_engine, clock=world.clock, settings=world.settings,
                      web_settings=web_settings(tmp_path, redis_url=REDIS_URL, login_max_failures=3))
-    v = Visitor(app)
+    attacker, owner = Visitor(app, "192.0.2.10"), Visitor(app, "192.0.2.20")
     for _ in range(3):
-        assert v.login("p", "nope nope nope").status_code == 401
-    assert v.login("p", PASSWORD).status_code == 429
-    assert redis.Redis.from_url(REDIS_URL).get("kyodo:login-fail:name:p") == b"3"
+        assert attacker.login("p", "nope nope nope").status_code == 401
+    assert attacker.login("p", PASSWORD).status_code == 429
+    assert owner.login("p", PASSWORD).status_code == 303  # the owner elsewhere is never held back
+    pair, by_ip = RedisLimiter.keys("p", "192.0.2.10")
+    assert r.hget(pair, "n") == b"3" and r.hget(by_ip, "n") == b"3" and 0 < r.ttl(pair) <= 24 * 3600
     assert world.s.execute(select(LoginAttempt)).first() is None  # nothing kept in the database
     world.s.commit()
+    world.clock.advance(seconds=1)
+    assert attacker.login("p", PASSWORD).status_code == 303
+    assert r.exists(pair) == 0  # the success cleared its own count
 
 
 def test_user_text_is_escaped_everywhere(web, world, as_):

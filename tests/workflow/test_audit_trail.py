@@ -29,6 +29,7 @@ from db.models import (
     AuditEvent,
     CallApplication,
     CaseNote,
+    ConflictDeclaration,
     Contract,
     ContractAmendment,
     ContractPartner,
@@ -44,7 +45,7 @@ from db.models import (
 from db.models.proposals import CONTENT_FIELDS
 from states import LIFECYCLES, Transition, get_lifecycle
 from states.common import CONTRACT_FORMS, REVIEW_CRITERIA
-from tests.support import APPLICANTS, CALL, COMPLETE, CallWorld, stored_file
+from tests.support import APPLICANTS, CALL, COMPLETE, SCORES, TERMS, CallWorld, stored_file
 from workflow import engine, proposals
 from workflow.calendar.clock import JST, MovableClock, japan_today
 from workflow.calendar.japan import fiscal_year
@@ -174,15 +175,28 @@ def trail_mismatches(session, proposal_id: int) -> list[str]:
     for a in atts:
         expect((a.removed_at is None) == (a.removed_by is None), f"attachment {a.id} half removed")
 
-    # --- reviewers and reviews
+    # --- reviewers and reviews: assigned at the start, added or replaced later; a replaced
+    # reviewer's assignment is ended (by whom, when, why, for whom), never deleted
     assigning = effect("assign_reviewers")
-    assigned = session.execute(select(ReviewAssignment.reviewer_id)
-                               .where(ReviewAssignment.proposal_id == proposal_id)).scalars().all()
-    expect(sorted(assigned) == sorted(r for s in assigning for r in s.given["reviewer_ids"]),
-           f"assigned {sorted(assigned)}")
+    handing_over = effect("hand_over_review")
+    asked = [r for s in assigning + effect("assign_more_reviewers") for r in s.given["reviewer_ids"]]
+    asked += [s.given["incoming_reviewer_id"] for s in handing_over]
+    kept = session.execute(select(ReviewAssignment).where(ReviewAssignment.proposal_id == proposal_id)).scalars().all()
+    expect(sorted(a.reviewer_id for a in kept) == sorted(asked), f"assigned {sorted(a.reviewer_id for a in kept)}")
+    ended = {s.given["leaving_reviewer_id"]: (s.event.actor_id, s.event.at, s.given["replacement_reason"],
+                                              s.given["incoming_reviewer_id"]) for s in handing_over}
+    expect({a.reviewer_id: (a.ended_by, a.ended_at, a.end_reason, a.replaced_by) for a in kept if a.ended_at}
+           == ended, "ended assignments differ from the replacements")
     for s in assigning:
         if "department_id" in s.given:
             expect(row.department_id == s.given["department_id"], "department not the one assigned")
+
+    # --- conflicts of interest declared
+    declared = session.execute(select(ConflictDeclaration).where(ConflictDeclaration.proposal_id == proposal_id)
+                               .order_by(ConflictDeclaration.id)).scalars().all()
+    expect([(d.user_id, d.role, d.reason, d.declared_at) for d in declared]
+           == [(s.event.actor_id, s.event.actor_role, s.given["conflict_reason"], s.event.at)
+               for s in effect("record_conflict")], "conflict declarations differ from events")
 
     def scores(r) -> tuple:
         return tuple(getattr(r, c) for c in REVIEW_CRITERIA) + (r.comment,)
@@ -350,13 +364,46 @@ class Walker:
         self.cases.append(out.proposal_id)
         self.fired[(name, lc.creation.trigger)] += 1
 
+    def running_cases(self) -> None:
+        """One case of each lifecycle driven along the usual path to a project that runs over
+        fiscal year ends: the stages after the decision are walked however the decision went."""
+        w, reviewers = self.w, [self.w["reviewer1"].user_id, self.w["reviewer2"].user_id]
+        terms = dict(TERMS, period_end=date(2029, 3, 31))
+        pid = w.new_proposal()
+        w.to_in_progress(pid, **terms)
+        call = w.new_call()
+        w.do(call, "open_call", "department")
+        app = w.apply_as(call, "outsider")
+        self.clock.advance(days=30)
+        w.do(call, "close_applications", "department", reviewer_ids=reviewers)
+        for r in ("reviewer1", "reviewer2"):
+            w.do(call, "review_application", r, application_id=app, **SCORES)
+        w.do(call, "refer_for_selection", "department", department_opinion="適当")
+        w.do(call, "select", "approver", selected_application_id=app, reasons="唯一の応募で内容も適当")
+        w.do(call, "conclude_contract", "department", **terms, partner_ids=[w.other_org])
+        self.cases += [pid, call]
+
     # -- inputs
 
     def value(self, pid: int, name: str, who: str):
         w, rng, today = self.w, self.rng, japan_today(self.clock)
         row = self.row(pid)
+        reviewers = [w[r].user_id for r in ("reviewer1", "reviewer2", "reviewer3")]
+        asked = set(self.scalars(select(ReviewAssignment.reviewer_id).where(ReviewAssignment.proposal_id == pid)))
         if name == "reviewer_ids":
-            return [w[r].user_id for r in rng.sample(["reviewer1", "reviewer2", "reviewer3"], rng.choice([2, 3]))]
+            if asked:  # more reviewers during the review: someone not asked yet
+                return [u for u in reviewers if u not in asked][:1] or [99_999]
+            return rng.sample(reviewers, rng.choice([2, 3]))
+        if name == "leaving_reviewer_id":  # an active reviewer who has not reviewed anything yet
+            done = set(self.scalars(select(Review.reviewer_id).where(Review.proposal_id == pid)))
+            done |= set(self.scalars(select(ApplicationReview.reviewer_id).join(
+                CallApplication, CallApplication.id == ApplicationReview.application_id)
+                .where(CallApplication.proposal_id == pid)))
+            active = self.scalars(select(ReviewAssignment.reviewer_id).where(
+                ReviewAssignment.proposal_id == pid, ReviewAssignment.ended_at.is_(None)))
+            return rng.choice([u for u in active if u not in done] or [99_999])
+        if name == "incoming_reviewer_id":
+            return rng.choice([u for u in reviewers if u not in asked] or [99_999])
         if name == "department_id":
             return w.dept
         if name.startswith("score_"):
@@ -446,7 +493,11 @@ class Walker:
         # What the browser asks to confirm seldom, endings (withdraw, reject, cancel) most
         # seldom: otherwise walks end early and every application of a call is withdrawn.
         # A trigger this walk has not applied yet is favoured, so that every one gets its turn.
+        # Conflicts are declared by reviewers only, and seldom: the world has one approver, one
+        # secretary and one department employee, whom a declaration would keep out for good.
+        pairs = [(who, t) for who, t in pairs if t.effect != "record_conflict" or who.startswith("reviewer")]
         weights = [(1.0 if not t.confirm else 0.3 if t.is_loop else 0.03)
+                   * (0.1 if t.effect == "record_conflict" else 1)
                    * (1 if self.fired[(lifecycle, t.trigger)] else 5) for _who, t in pairs]
         who, t = rng.choices(pairs, weights=weights)[0]
         given = self.inputs(pid, t, who)
@@ -483,6 +534,7 @@ def walks(tmp_path_factory, sqlite_template):
         walker = Walker(CallWorld(session, clock, Settings(required_reviews=2)), random.Random(seed))
         for name in sorted(LIFECYCLES) * 2:
             walker.create(name)
+        walker.running_cases()
         for _ in range(300):
             walker.step()
         out.append(walker)
@@ -547,6 +599,7 @@ TAMPERING = {
     "evaluation period published": (EvaluationPeriod, EvaluationPeriod.proposal_id,
                                     {"published_at": datetime(2030, 1, 1, tzinfo=JST)}),
     "note text": (CaseNote, CaseNote.proposal_id, {"text": "書き換えた記録"}),
+    "conflict reason": (ConflictDeclaration, ConflictDeclaration.proposal_id, {"reason": "書き換えた理由"}),
 }
 
 

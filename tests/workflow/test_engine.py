@@ -11,14 +11,17 @@ from sqlalchemy.exc import DBAPIError
 from config import Settings
 from db.models import (
     AuditEvent,
+    ConflictDeclaration,
     Contract,
     ContractPartner,
     Deadline,
     Decision,
     Evaluation,
     EvaluationPeriod,
+    Notice,
     OwnProject,
     Proposal,
+    ReviewAssignment,
 )
 from states import get_lifecycle
 from tests.support import COMPLETE, EVAL, SCORES, TERMS
@@ -820,3 +823,197 @@ def test_own_project_may_end_while_evaluating(world):
     assert ("own_project_end_notice", str(own_id)) in open_deadlines(world, pid)
     world.do(pid, "notify_own_project_end", "proposer", own_project_id=own_id, own_project_end=date(2027, 3, 1))
     assert ("own_project_end_notice", str(own_id)) not in open_deadlines(world, pid)
+
+
+# --- Cases that cannot get stuck: enough reviewers, reviewers added and replaced, conflicts
+
+
+def uid(world, who: str) -> int:
+    return world[who].user_id
+
+
+def add_person(world, key: str, roles: tuple[str, ...], **kwargs) -> None:
+    """One more person in the test city, known to ``world.do`` by ``key``."""
+    from workflow import directory
+    from workflow.actors import load_actor
+
+    user_id = directory.add_user(world.s, f"x-{key}", key, f"{key}@city.jp", roles, clock=world.clock, **kwargs)
+    world.s.commit()
+    world.actors[key] = load_actor(world.s, user_id)
+    world.s.commit()
+
+
+def assignments(world, pid: int) -> dict[int, tuple]:
+    rows = world.s.execute(select(ReviewAssignment).where(ReviewAssignment.proposal_id == pid)).scalars().all()
+    world.s.commit()
+    return {r.reviewer_id: (r.ended_at is not None, r.ended_by, r.end_reason, r.replaced_by) for r in rows}
+
+
+def notified(world, pid: int, kind: str) -> list[str]:
+    emails = world.s.execute(select(Notice.email).where(Notice.proposal_id == pid, Notice.kind == kind)
+                             .order_by(Notice.id)).scalars().all()
+    world.s.commit()
+    return list(emails)
+
+
+def test_a_review_cannot_start_with_fewer_reviewers_than_it_needs_reviews(world):
+    pid = world.new_proposal()
+    world.do(pid, "submit", "proposer")
+    err = refused(world, pid, InvalidInput, "start_review", "secretariat",
+                  reviewer_ids=[uid(world, "reviewer1")], department_id=world.dept)
+    assert err.name == "reviewer_ids" and "2人以上" in err.message_ja and "at least 2" in err.message_en
+
+
+def test_reviewers_can_be_added_during_the_review_and_are_asked_like_the_others(world):
+    pid = world.new_proposal()
+    world.to_under_review(pid)
+    refused(world, pid, NotAllowed, "add_reviewer", "department", reviewer_ids=[uid(world, "reviewer3")])
+    # Nobody is asked twice, and nobody who may not review is added.
+    for who in ("reviewer1", "member_reviewer", "department"):
+        err = refused(world, pid, InvalidInput, "add_reviewer", "secretariat", reviewer_ids=[uid(world, who)])
+        assert err.name == "reviewer_ids"
+    world.do(pid, "add_reviewer", "secretariat", reviewer_ids=[uid(world, "reviewer3")])
+    assert set(assignments(world, pid)) == {uid(world, r) for r in ("reviewer1", "reviewer2", "reviewer3")}
+    assert "r3@city.jp" in notified(world, pid, "review_assigned")
+    world.do(pid, "submit_review", "reviewer3", **SCORES)
+    world.do(pid, "submit_review", "reviewer1", **SCORES)
+    assert world.do(pid, "finish_review", "secretariat").to_state == "in_coordination"
+
+
+def test_a_reviewer_who_falls_ill_is_replaced_and_the_change_is_kept(world):
+    pid = world.new_proposal()
+    world.to_under_review(pid)
+    r1, r2, r3 = uid(world, "reviewer1"), uid(world, "reviewer2"), uid(world, "reviewer3")
+    change = dict(leaving_reviewer_id=r1, incoming_reviewer_id=r3, replacement_reason="病気療養のため")
+    refused(world, pid, NotAllowed, "replace_reviewer", "department", **change)
+    refused(world, pid, MissingInput, "replace_reviewer", "secretariat", **{**change, "replacement_reason": " "})
+    err = refused(world, pid, InvalidInput, "replace_reviewer", "secretariat",
+                  **{**change, "leaving_reviewer_id": r3, "incoming_reviewer_id": r1})
+    assert err.name == "leaving_reviewer_id"  # not a reviewer of this case
+    err = refused(world, pid, InvalidInput, "replace_reviewer", "secretariat", **{**change, "incoming_reviewer_id": r2})
+    assert err.name == "incoming_reviewer_id"  # already reviewing it
+    err = refused(world, pid, InvalidInput, "replace_reviewer", "secretariat",
+                  **{**change, "incoming_reviewer_id": uid(world, "member_reviewer")})
+    assert err.name == "incoming_reviewer_id"  # a member of the proposing group
+    before = len(notified(world, pid, "review_assigned"))
+    world.do(pid, "replace_reviewer", "secretariat", **change)
+    kept = assignments(world, pid)
+    assert kept[r1] == (True, uid(world, "secretariat"), "病気療養のため", r3)  # ended, never deleted
+    assert kept[r3] == (False, None, "", None) and kept[r2][0] is False
+    asked = notified(world, pid, "review_assigned")[before:]
+    assert "r3@city.jp" in asked and "r1@city.jp" not in asked
+    event = world.s.execute(select(AuditEvent.actor_role, AuditEvent.inputs).where(
+        AuditEvent.proposal_id == pid, AuditEvent.trigger == "replace_reviewer")).one()
+    world.s.commit()
+    assert event.actor_role == "secretariat" and event.inputs == change
+    # The one who left reviews no more and is not asked back; the newcomer finishes the review.
+    refused(world, pid, NotAllowed, "submit_review", "reviewer1", **SCORES)
+    err = refused(world, pid, InvalidInput, "add_reviewer", "secretariat", reviewer_ids=[r1])
+    assert str(r1) in err.message_en
+    world.do(pid, "submit_review", "reviewer2", **SCORES)
+    world.do(pid, "submit_review", "reviewer3", **SCORES)
+    assert world.do(pid, "finish_review", "secretariat").to_state == "in_coordination"
+
+
+def test_a_reviewer_who_has_reviewed_cannot_be_replaced(world):
+    pid = world.new_proposal()
+    world.to_under_review(pid)
+    world.do(pid, "submit_review", "reviewer1", **SCORES)
+    err = refused(world, pid, InvalidInput, "replace_reviewer", "secretariat",
+                  leaving_reviewer_id=uid(world, "reviewer1"), incoming_reviewer_id=uid(world, "reviewer3"),
+                  replacement_reason="交代")
+    assert err.name == "leaving_reviewer_id" and "審査結果を登録済み" in err.message_ja
+
+
+def test_an_approver_of_the_proposing_group_cannot_decide_its_proposal(world):
+    """Today's defect: an approver who is a member of the group adopts its proposal."""
+    add_person(world, "member_approver", ("approver",), organisation_ids=(world.org,))
+    pid = world.new_proposal()
+    world.to_awaiting_decision(pid)
+    for trigger in ("adopt", "reject", "return_to_coordination"):
+        inputs = {"note": "差戻し"} if trigger == "return_to_coordination" else {"reasons": "公益性が高いため"}
+        err = refused(world, pid, NotAllowed, trigger, "member_approver", **inputs)
+        assert "提案団体・応募団体に所属している" in err.message_ja and "belong to" in err.message_en
+    assert world.do(pid, "adopt", "approver", reasons="公益性が高いため").to_state == "contracting"
+
+
+def test_department_staff_of_the_proposing_group_cannot_coordinate_its_proposal(world):
+    add_person(world, "member_staff", ("department",), department_id=world.dept, organisation_ids=(world.org,))
+    pid = world.new_proposal()
+    world.to_in_coordination(pid)
+    err = refused(world, pid, NotAllowed, "refer_for_decision", "member_staff", department_opinion="適当")
+    assert "利害関係" in err.message_ja
+    assert world.do(pid, "refer_for_decision", "department", department_opinion="適当").to_state == "awaiting_decision"
+
+
+def test_a_declared_conflict_keeps_the_person_out_of_the_case(world):
+    add_person(world, "approver2", ("approver",))
+    pid = world.new_proposal()
+    world.to_awaiting_decision(pid)
+    refused(world, pid, MissingInput, "declare_conflict", "approver", conflict_reason="  ")
+    refused(world, pid, NotAllowed, "declare_conflict", "proposer", conflict_reason="x")
+    world.do(pid, "declare_conflict", "approver", conflict_reason="提案団体の代表者が親族のため")
+    declared = world.s.execute(select(ConflictDeclaration).where(ConflictDeclaration.proposal_id == pid)).scalar_one()
+    world.s.commit()
+    assert (declared.user_id, declared.role, declared.reason) == (
+        uid(world, "approver"), "approver", "提案団体の代表者が親族のため")
+    err = refused(world, pid, NotAllowed, "adopt", "approver", reasons="理由")
+    assert "利害関係を申し出ている" in err.message_ja and "declared a conflict" in err.message_en
+    refused(world, pid, NotAllowed, "declare_conflict", "approver", conflict_reason="二度目")
+    # Another approver decides; the one who declared stays out for the rest of the case.
+    assert world.do(pid, "adopt", "approver2", reasons="公益性が高いため").to_state == "contracting"
+
+
+def test_a_reviewer_who_declares_a_conflict_is_replaced_and_the_review_finishes(world):
+    from workflow.rules.catalogue import rules_for
+
+    pid = world.new_proposal()
+    world.to_under_review(pid)
+    r1 = uid(world, "reviewer1")
+    world.do(pid, "declare_conflict", "reviewer1", conflict_reason="審査対象の団体で講師をしています")
+    refused(world, pid, NotAllowed, "submit_review", "reviewer1", **SCORES)
+    # Nothing is owed by them any more: no reminders, no queue, no notices.
+    owed = world.s.execute(select(rules_for("citizen_proposal").review_pending(pid, r1))).scalar()
+    world.s.commit()
+    assert owed is False or owed == 0
+    # They cannot be chosen again, but they can be replaced.
+    err = refused(world, pid, InvalidInput, "add_reviewer", "secretariat", reviewer_ids=[r1])
+    assert err.name == "reviewer_ids"
+    world.do(pid, "replace_reviewer", "secretariat", leaving_reviewer_id=r1,
+             incoming_reviewer_id=uid(world, "reviewer3"), replacement_reason="利害関係の申出")
+    world.do(pid, "submit_review", "reviewer2", **SCORES)
+    world.do(pid, "submit_review", "reviewer3", **SCORES)
+    assert world.do(pid, "finish_review", "secretariat").to_state == "in_coordination"
+
+
+def test_a_declaration_is_offered_only_to_those_who_act_on_the_case(world):
+    pid = world.new_proposal()
+    refused(world, pid, InvalidState, "declare_conflict", "approver", conflict_reason="x")  # a draft is the group's
+    world.to_under_review(pid)
+    refused(world, pid, NotAllowed, "declare_conflict", "reviewer3", conflict_reason="x")  # not assigned
+    refused(world, pid, NotAllowed, "declare_conflict", "other_department", conflict_reason="x")
+    world.do(pid, "declare_conflict", "department", conflict_reason="提案団体の理事を務めています")
+    world.do(pid, "submit_review", "reviewer1", **SCORES)
+    world.do(pid, "submit_review", "reviewer2", **SCORES)
+    world.do(pid, "finish_review", "secretariat")
+    err = refused(world, pid, NotAllowed, "log_coordination", "department", note="x")
+    assert "利害関係を申し出ている" in err.message_ja
+    world.do(pid, "log_coordination", "secretariat", note="所管課の担当者が利害関係を申し出たため、事務局が調整")
+
+
+def test_queues_and_digests_follow_the_reviewers_still_asked(world):
+    """A replaced reviewer, or one who declared a conflict, is no longer asked: not in their
+    queue, not in the daily digest; the newcomer is."""
+    from notifications.reminders import _pending_reviews
+    from workflow.queries.worklists import queue
+
+    pid = world.new_proposal()
+    world.to_under_review(pid)
+    world.do(pid, "declare_conflict", "reviewer2", conflict_reason="団体の顧問です")
+    world.do(pid, "replace_reviewer", "secretariat", leaving_reviewer_id=uid(world, "reviewer1"),
+             incoming_reviewer_id=uid(world, "reviewer3"), replacement_reason="病気療養のため")
+    listed = {who: [i.id for i in queue(world.s, world[who], "reviewer").items]
+              for who in ("reviewer1", "reviewer2", "reviewer3")}
+    world.s.commit()
+    assert listed == {"reviewer1": [], "reviewer2": [], "reviewer3": [pid]}
+    assert {(r.reviewer_id, r.id) for r in _pending_reviews(world.s)} == {(uid(world, "reviewer3"), pid)}

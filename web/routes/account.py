@@ -1,6 +1,8 @@
-"""The signed-in person's own page: password, and bearer tokens for the JSON API.
+"""The signed-in person's own page: password, signed-in browsers, bearer tokens for the JSON API.
 
-A token is shown once, when it is made; only its SHA-256 is stored.
+A token is shown once, when it is made; only its SHA-256 is stored. A new password ends
+every session of the person (this browser gets a fresh one), and so does "sign out
+everywhere".
 """
 
 from __future__ import annotations
@@ -14,20 +16,29 @@ from db.session import write
 from web.deps import ClockDep, CurrentUser, SessionDep, verify_csrf, Id
 from web.i18n import t
 from web.pages import flash, language, render
-from web.security import fingerprint, new_api_token, password_problem, set_password, token_hash, verify_password
+from web.security import SESSION_KEY, new_api_token, password_problem, sign_in, sign_out, token_hash, verify_password
+from workflow import accounts
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
 
 def _page(request, db, actor, *, new_token=None, errors=None, status=200):
     user = db.get(User, actor.user_id)
+    sessions = accounts.open_sessions(db, actor.user_id)
     tokens = list(db.execute(select(ApiToken).where(ApiToken.user_id == actor.user_id).order_by(ApiToken.id))
                   .scalars())
     orgs = list(db.execute(select(Organisation).where(Organisation.id.in_(actor.organisation_ids))).scalars())
     dept = db.get(Department, actor.department_id) if actor.department_id else None
     db.rollback()
     return render(request, "account.html", {"u": user, "tokens": tokens, "orgs": orgs, "dept": dept,
-                                            "new_token": new_token, "errors": errors or {}}, status=status)
+                                            "sessions": sessions, "this_session": _this_session(request),
+                                            "new_token": new_token, "errors": errors or {}},
+                  status=status)
+
+
+def _this_session(request: Request) -> str:
+    key = request.session.get(SESSION_KEY)
+    return accounts.digest(key) if isinstance(key, str) else ""
 
 
 @router.get("/account")
@@ -35,11 +46,21 @@ def account(request: Request, db: SessionDep, actor: CurrentUser):
     return _page(request, db, actor)
 
 
+@router.post("/account/sessions/end")
+def sign_out_everywhere(request: Request, db: SessionDep, actor: CurrentUser):
+    with write(db):
+        accounts.end_sessions(db, actor.user_id, accounts.EVERYWHERE)
+    sign_out(request, db)
+    flash(request, "info", "すべての端末からログアウトしました。", "You are signed out everywhere.")
+    return RedirectResponse("/login", status_code=303)
+
+
 @router.post("/account/password")
-async def change_password(request: Request, db: SessionDep, actor: CurrentUser):
+async def change_password(request: Request, db: SessionDep, actor: CurrentUser, clock: ClockDep):
     form = await request.form()
     lang = language(request)
-    current, new, confirm = (str(form.get(k, "")) for k in ("current_password", "new_password", "new_password_confirm"))
+    current, new, confirm = (form.get(k) if isinstance(form.get(k), str) else ""
+                             for k in ("current_password", "new_password", "new_password_confirm"))
     user = db.get(User, actor.user_id)
     errors = {}
     if not verify_password(user.password_hash, current):
@@ -53,10 +74,9 @@ async def change_password(request: Request, db: SessionDep, actor: CurrentUser):
     if errors:
         return _page(request, db, actor, errors=errors, status=422)
     with write(db):
-        set_password(db, actor.user_id, new)
-    user = db.get(User, actor.user_id)
-    request.session["fp"] = fingerprint(user.password_hash)  # this browser stays in; others are out
-    db.rollback()
+        accounts.change_password(db, actor.user_id, new, clock.now(), actor_id=actor.user_id)
+    # Every session ended with the change, this one too; this browser gets a fresh one.
+    sign_in(request, db, actor.user_id)
     flash(request, "success", "パスワードを変更しました。", "Your password is changed.")
     return RedirectResponse("/account", status_code=303)
 

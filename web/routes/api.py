@@ -7,6 +7,8 @@ through the engine, and every error of an API route is answered in one place
 (``AnsweringRoute``, with the statuses of ``web.errors``): 409 with the current version
 when someone changed the case first, 422 naming the missing inputs or unmet conditions,
 403 for a role that may not act, 404 for a case that does not exist or may not be seen.
+Every error body has one shape (``web.errors.ErrorOut``), declared for every operation in
+the OpenAPI document together with the bearer scheme.
 """
 
 from __future__ import annotations
@@ -14,33 +16,40 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Callable
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from sqlalchemy import select, update
 from sqlmodel import Session
 
 from db.models import ApiToken, Proposal
 from db.session import write
+from db.types import MAX_ID
 from states import Lifecycle, get_lifecycle
 from states.roles import CITY_ROLES
 from web.deps import ClockDep, Forbidden, LoginRequired, SessionDep, visible_case
-from web.errors import api_error
+from web.errors import ErrorOut, api_error, error_json
 from web.messages import MESSAGES
 from web.security import token_hash
 from workflow import calls, engine, proposals
 from workflow.actors import Actor, load_actor
 from workflow.calendar.clock import japan_today
 from workflow.engine.authorization import ACCEPTING
-from workflow.errors import InvalidInput, KyodoError
+from workflow.errors import InvalidInput, KyodoError, NotAllowed
 from workflow.queries import cases as queries
 from workflow.queries import public
-from workflow.queries.worklists import MAX_ID, QUEUE_ROLES, Cursor, parse_field, parse_state, queue, waiting_states
+from workflow.queries.worklists import QUEUE_ROLES, Cursor, parse_field, parse_state, queue, waiting_states
 from workflow.rules.calls import score_table
+from workflow.rules.content import MAX_TEXT, MAX_TITLE, MAX_YEN
 
-MAX_YEN = 2**63 - 1  # yen are stored as 64-bit integers
 CaseId = Annotated[int, Path(ge=1, le=MAX_ID, description="the case's number")]
+# Transitions the API does not offer: a file comes with its bytes, through the upload form
+# (the API would only have its description), and the system's steps are its own jobs'.
+NOT_THROUGH_API = frozenset({"attachments", "system"})
+# Words of a choice or a name (a contract form, a field's name, a trigger).
+MAX_WORD = 60
 
 
 # --- errors: the one place where the API answers an error (the mapping is web.errors')
@@ -48,12 +57,10 @@ CaseId = Annotated[int, Path(ge=1, le=MAX_ID, description="the case's number")]
 
 def error_response(exc: KyodoError | LoginRequired | Forbidden) -> JSONResponse:
     if isinstance(exc, LoginRequired):
-        return JSONResponse({"error": "unauthorized", "message_ja": "認証が必要です。",
-                             "message_en": "authentication required"}, status_code=401,
-                            headers={"WWW-Authenticate": "Bearer"})
+        return error_json(401, "unauthorized", *MESSAGES["error_unauthorized"],
+                          headers={"WWW-Authenticate": "Bearer"})
     if isinstance(exc, Forbidden):
-        return JSONResponse({"error": "forbidden", "message_ja": exc.message_ja, "message_en": exc.message_en},
-                            status_code=403)
+        return error_json(403, "forbidden", exc.message_ja, exc.message_en)
     return api_error(exc)
 
 
@@ -77,11 +84,15 @@ router = APIRouter(prefix="/api/v1", tags=["kyodo"], route_class=AnsweringRoute)
 
 # --- authentication
 
+bearer = HTTPBearer(auto_error=False, scheme_name="bearer",
+                    description="an API token made on the account page: `Authorization: Bearer kyd_…`")
+
+
 def api_actor(request: Request, db: SessionDep, clock: ClockDep,
-              authorization: Annotated[str | None, Header()] = None) -> Actor:
-    if not authorization or not authorization.lower().startswith("bearer "):
+              credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None) -> Actor:
+    if credentials is None:
         raise LoginRequired()
-    digest = token_hash(authorization.split(" ", 1)[1].strip())
+    digest = token_hash(credentials.credentials.strip())
     token = db.execute(select(ApiToken).where(ApiToken.token_hash == digest, ApiToken.revoked.is_(False))).scalar()
     if token is None:
         db.rollback()
@@ -105,30 +116,32 @@ ApiUser = Annotated[Actor, Depends(api_actor)]
 
 # --- models
 
-class ErrorOut(BaseModel):
-    error: str
-    message_ja: str
-    message_en: str
-    hint_ja: str = ""
-    hint_en: str = ""
-    current_version: int | None = None
-    missing: list[str] | None = None
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The error answers an operation declares, each with the one error body."""
+    said = {400: "the body could not be read (not JSON in UTF-8)", 401: "no valid token",
+            403: "your role may not do this", 404: "no such case, or not yours to see",
+            409: "changed since you read it, or not possible in its state", 413: "the body is too large",
+            422: "the request or its inputs are not valid (named in `field`)",
+            500: "an unexpected error; `reference` is in the server's log"}
+    return {s: {"model": ErrorOut, "description": said[s]} for s in statuses}
 
 
-ERRORS = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 404: {"model": ErrorOut}}
-WRITE_ERRORS = {**ERRORS, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+PUBLIC_ERRORS = _errors(422, 500)
+ERRORS = _errors(401, 403, 404, 422, 500)
+WRITE_ERRORS = _errors(400, 401, 403, 404, 409, 413, 422, 500)
 
 
 class ProposalFields(BaseModel):
-    title: str | None = Field(None, max_length=200)
-    purpose: str | None = None
-    content: str | None = None
+    title: str | None = Field(None, max_length=MAX_TITLE)
+    purpose: str | None = Field(None, max_length=MAX_TEXT)
+    content: str | None = Field(None, max_length=MAX_TEXT)
     field: int | None = Field(None, ge=1, le=12, description="1–12, the city's fields of collaboration")
-    proposed_roles: str | None = None
+    proposed_roles: str | None = Field(None, max_length=MAX_TEXT)
     estimated_cost_yen: int | None = Field(None, ge=0, le=MAX_YEN)
-    desired_contract_form: str | None = Field(None, description="entrustment, subsidy or contribution")
-    confidential_fields: list[str] | None = Field(None, description="Article 13: content, proposed_roles, "
-                                                                    "estimated_cost_yen")
+    desired_contract_form: str | None = Field(None, max_length=MAX_WORD,
+                                              description="entrustment, subsidy or contribution")
+    confidential_fields: list[Annotated[str, Field(max_length=MAX_WORD)]] | None = Field(
+        None, max_length=10, description="Article 13: content, proposed_roles, estimated_cost_yen")
 
 
 class ProposalCreate(ProposalFields):
@@ -136,14 +149,15 @@ class ProposalCreate(ProposalFields):
 
 
 class ProposalUpdate(ProposalFields):
-    selection_criteria: str | None = Field(None, description="a call for partners only")
+    selection_criteria: str | None = Field(None, max_length=MAX_TEXT, description="a call for partners only")
     closing_on: date | None = Field(None, description="a call for partners only")
     version: int = Field(..., ge=0, le=MAX_ID, description="the version you last saw; 409 if it changed since")
 
 
 class CallCreate(ProposalFields):
-    title: str = Field(..., min_length=1, max_length=200)
-    selection_criteria: str = Field(..., description="what the call weighs besides the Article 9(2) criteria")
+    title: str = Field(..., min_length=1, max_length=MAX_TITLE)
+    selection_criteria: str = Field(..., max_length=MAX_TEXT,
+                                    description="what the call weighs besides the Article 9(2) criteria")
     closing_on: date = Field(..., description="the last day applications are accepted")
 
 
@@ -224,8 +238,9 @@ class ProposalOut(BaseModel):
 
 
 class TransitionIn(BaseModel):
-    trigger: str = Field(..., max_length=60)
-    inputs: dict[str, Any] = Field(default_factory=dict)
+    trigger: str = Field(..., max_length=MAX_WORD)
+    inputs: dict[str, Any] = Field(default_factory=dict, max_length=50,
+                                   description="the trigger's inputs by name (see possible_transitions)")
     version: int = Field(..., ge=0, le=MAX_ID, description="the version you last saw")
 
 
@@ -293,7 +308,8 @@ def _out(db: Session, pid: int, actor: Actor, request: Request, clock) -> Propos
     lc = get_lifecycle(row.lifecycle)
     p = db.get(Proposal, pid)
     st = lc.state(row.state)
-    offers = queries.offers(db, lc, row, actor, clock=clock, settings=request.app.state.settings)
+    offers = [o for o in queries.offers(db, lc, row, actor, clock=clock, settings=request.app.state.settings)
+              if o.transition.page not in NOT_THROUGH_API]
     result = ProposalOut(
         id=p.id, lifecycle=lc.name, lifecycle_label_ja=lc.label_ja, lifecycle_label_en=lc.label_en, state=p.state,
         state_label_ja=st.label_ja, state_label_en=st.label_en, version=p.version, revision=p.revision,
@@ -353,8 +369,13 @@ def update_proposal(pid: CaseId, body: ProposalUpdate, request: Request, db: Ses
              summary="操作を実行 / apply a trigger")
 def apply_transition(pid: CaseId, body: TransitionIn, request: Request, db: SessionDep, actor: ApiUser,
                      clock: ClockDep):
-    visible_case(db, actor, pid)
+    row = visible_case(db, actor, pid)
     db.rollback()
+    lc = get_lifecycle(row.lifecycle)
+    t = lc.transition_from(body.trigger, row.state)
+    if t is not None and t.page in NOT_THROUGH_API:
+        label = lc.trigger_label(body.trigger) or (body.trigger, body.trigger)
+        raise NotAllowed(f"「{label[0]}」は API からは行えません。", f"{label[1]} is not done through the API")
     out = engine.apply(db, pid, body.trigger, actor, body.inputs, expected_version=body.version, clock=clock,
                        settings=request.app.state.settings)
     return OutcomeOut(proposal_id=out.proposal_id, trigger=out.trigger, from_state=out.from_state,
@@ -362,11 +383,15 @@ def apply_transition(pid: CaseId, body: TransitionIn, request: Request, db: Sess
                       facts={k: (v.isoformat() if isinstance(v, date) else v) for k, v in out.facts.items()})
 
 
-@router.get("/queue", response_model=QueueOut, responses={**ERRORS, 422: {"model": ErrorOut}},
+@router.get("/queue", response_model=QueueOut, responses=ERRORS,
             summary="対応待ちの一覧（期限順）/ what waits for me, due date first")
-def my_queue(db: SessionDep, actor: ApiUser, clock: ClockDep, role: str | None = None,
-             state: Annotated[str | None, Query(description="lifecycle:state, or a state name")] = None,
-             field: str | None = None, cursor: str | None = None,
+def my_queue(db: SessionDep, actor: ApiUser, clock: ClockDep,
+             role: Annotated[str | None, Query(max_length=MAX_WORD, description="one of your roles")] = None,
+             state: Annotated[str | None, Query(max_length=2 * MAX_WORD,
+                                                description="lifecycle:state, or a state name")] = None,
+             field: Annotated[str | None, Query(max_length=MAX_WORD, description="1–12")] = None,
+             cursor: Annotated[str | None, Query(max_length=MAX_WORD,
+                                                 description="next_cursor of the page before")] = None,
              limit: Annotated[int, Query(ge=1, le=200)] = 50, with_total: bool = False):
     mine = [r for r in QUEUE_ROLES if r in actor.roles]
     if not mine:
@@ -387,7 +412,8 @@ def my_queue(db: SessionDep, actor: ApiUser, clock: ClockDep, role: str | None =
 Page = Annotated[int | None, Query(ge=1, le=MAX_ID, description="the last id of the previous page")]
 
 
-@router.get("/public/projects", summary="公開されている協働事業（5項目の報告）/ public project reports")
+@router.get("/public/projects", responses=PUBLIC_ERRORS,
+            summary="公開されている協働事業（5項目の報告）/ public project reports")
 def public_projects(db: SessionDep, after: Page = None, limit: Annotated[int, Query(ge=1, le=500)] = 100):
     ids = public.public_ids(db, view=public.PROJECT, after=after, limit=limit + 1)
     more = len(ids) > limit
@@ -395,7 +421,8 @@ def public_projects(db: SessionDep, after: Page = None, limit: Annotated[int, Qu
     return {"projects": [r.to_json() for r in public.reports(db, ids)], "next_after": ids[-1] if more and ids else None}
 
 
-@router.get("/public/calls", summary="公開されている公募（第9条）/ public calls for partners")
+@router.get("/public/calls", responses=PUBLIC_ERRORS,
+            summary="公開されている公募（第9条）/ public calls for partners")
 def public_calls(db: SessionDep, after: Page = None, limit: Annotated[int, Query(ge=1, le=500)] = 100):
     ids = public.public_ids(db, view=public.CALL, after=after, limit=limit + 1)
     more = len(ids) > limit

@@ -13,6 +13,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from web.deps import ClockDep, CurrentUser, Forbidden, SessionDep, SettingsDep, require_role, verify_csrf, Id, AfterId
+from web.limits import Filter
 from web.pages import render
 from web.routes.cases import show_case
 from workflow.calendar.clock import japan_today
@@ -23,7 +24,7 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
 @router.get("/department", dependencies=[Depends(require_role("department"))])
 def department_desk(request: Request, db: SessionDep, actor: CurrentUser, clock: ClockDep, settings: SettingsDep,
-                    state: str | None = None, after: AfterId = None):
+                    state: Filter = None, after: AfterId = None):
     choices = department_choices()
     found = department_cases(db, actor, states=parse_state(state, choices), after=after, limit=settings.page_size)
     return render(request, "department.html", {

@@ -15,7 +15,7 @@ from states.vocabulary import ORGANISATION_KINDS
 from web.deps import ClockDep, CurrentUser, Forbidden, OptionalUser, SessionDep, verify_csrf, Id
 from web.i18n import t
 from web.pages import flash, language, render
-from web.security import fingerprint, password_problem, set_password
+from web.security import password_problem, set_password, sign_in
 from workflow import directory
 from workflow.actors import Actor
 
@@ -103,10 +103,7 @@ async def register(request: Request, db: SessionDep, actor: OptionalUser, clock:
             uid = actor.user_id
             directory.add_member(db, org_id, uid, actor_id=uid, clock=clock)
     if actor is None:
-        user = db.get(User, uid)
-        request.session.clear()
-        request.session.update(uid=uid, fp=fingerprint(user.password_hash))
-        db.rollback()
+        sign_in(request, db, uid)
     flash(request, "success", "団体を登録しました。「新しい提案」から提案書を作成できます。",
           "Your group is registered. Start a proposal with “New proposal”.")
     return RedirectResponse("/portal", status_code=303)

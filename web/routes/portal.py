@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse
 from sqlalchemy import and_, or_, select
 from starlette.datastructures import UploadFile
 
 from db.models import CallApplication, Department, Organisation, Proposal
+from db.types import MAX_ID
 from states import LIFECYCLES, get_lifecycle
 from states.vocabulary import ORGANISATION_KINDS
 from web import editor, uploads
@@ -91,7 +94,8 @@ def _owner(db, row) -> dict:
 
 
 @router.get("/proposals/new", dependencies=[Proposer])
-def new_form(request: Request, db: SessionDep, actor: CurrentUser, organisation_id: int | None = None):
+def new_form(request: Request, db: SessionDep, actor: CurrentUser,
+             organisation_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None):
     org_id = organisation_id or (min(actor.organisation_ids) if actor.organisation_ids else None)
     if org_id not in actor.organisation_ids:
         raise Forbidden("所属する団体の名前でのみ提案を作成できます。", "You can propose only for your own organisation.")

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from db.models import Department
 from states.vocabulary import FIELDS
 from web.deps import ClockDep, CurrentUser, Forbidden, SessionDep, SettingsDep, require_role, verify_csrf, Id
+from web.limits import Filter
 from web.messages import MESSAGES
 from web.pages import render
 from web.routes.cases import show_case
@@ -35,8 +36,8 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
 @router.get("/queue", dependencies=[Depends(require_role(*QUEUE_ROLES))])
 def queue_page(request: Request, db: SessionDep, actor: CurrentUser, clock: ClockDep, settings: SettingsDep,
-               role: str | None = None, field: str | None = None, department: str | None = None,
-               state: str | None = None, after: str | None = None, before: str | None = None):
+               role: Filter = None, field: Filter = None, department: Filter = None, state: Filter = None,
+               after: Filter = None, before: Filter = None):
     mine = [r for r in QUEUE_ROLES if r in actor.roles]
     if role and role not in mine:
         ja, en = MESSAGES["unknown_queue_role"]

@@ -17,6 +17,7 @@ from db.models.notices import FAILED
 from states.notices import NOTICE_KINDS
 from states.vocabulary import FIELDS
 from web.deps import ClockDep, CurrentUser, SessionDep, SettingsDep, require_role, verify_csrf, Id, AfterId
+from web.limits import Filter
 from web.pages import flash, render
 from workflow.calendar.clock import japan_today
 from workflow.queries.compliance import by_article, late_duties
@@ -37,9 +38,8 @@ Oversight = Depends(require_role("secretariat", "admin"))
 
 @router.get("/secretariat", dependencies=[Staff])
 def all_proposals(request: Request, db: SessionDep, actor: CurrentUser, clock: ClockDep, settings: SettingsDep,
-                  state: str | None = None, lifecycle: str | None = None, field: str | None = None,
-                  department: str | None = None, q: str | None = None,
-                  after: AfterId = None):
+                  state: Filter = None, lifecycle: Filter = None, field: Filter = None, department: Filter = None,
+                  q: Filter = None, after: AfterId = None):
     choices = secretariat_choices()
     filters = {"state": parse_state(state, choices), "lifecycle": parse_lifecycle(lifecycle),
                "field": parse_field(field), "department": parse_department(db, department)}

@@ -1,10 +1,15 @@
 """Who may fire a trigger on which case: the role, and the role's reach.
 
 A role alone is not enough: a proposer acts only for its own organisation, a reviewer
-only on proposals assigned to them (and never on their own organisation's), department
-staff only on their department's cases. A case with no organisation yet (a city's call
-for partners before its selection) is open to every group while its state accepts
+only on proposals assigned to them (while the assignment lasts), department staff only
+on their department's cases. A case with no organisation yet (a city's call for
+partners before its selection) is open to every group while its state accepts
 applications (the state's tag in ``states/``), and afterwards to the groups that applied.
+
+Nobody reviews, coordinates or decides a case they have an interest in: a member of the
+proposing group or of an applicant, or someone who declared a conflict of interest on
+the case, is out of reach in every role but the group's own — approvers and the
+secretariat included.
 """
 
 from __future__ import annotations
@@ -14,16 +19,20 @@ from sqlmodel import Session
 
 from db.models import ReviewAssignment
 from states import Transition, get_lifecycle
-from states.roles import ROLES
+from states.roles import CITY_ROLES, ROLES
 from workflow.actors import Actor
 from workflow.errors import NotAllowed
 from workflow.rules.calls import applied
+from workflow.rules.conflicts import MEMBER, conflict_of
 
 # The tag of a state in which any group may apply to the case (a call open for applications).
 ACCEPTING = "accepting_applications"
+# The roles that review, coordinate or decide: never held on a case one has an interest in.
+IMPARTIAL = ("reviewer",) + CITY_ROLES
 
 
-def in_reach(session: Session, actor: Actor, role: str, proposal) -> bool:
+def _reach(session: Session, actor: Actor, role: str, proposal) -> bool:
+    """The role's reach, leaving conflicts of interest aside."""
     if role == "proposer":
         if proposal.organisation_id is None:
             # The organisation the trigger names is checked against the actor's by the effect.
@@ -32,12 +41,11 @@ def in_reach(session: Session, actor: Actor, role: str, proposal) -> bool:
             return applied(session, proposal.id, actor.organisation_ids)
         return proposal.organisation_id in actor.organisation_ids
     if role == "reviewer":
-        if proposal.organisation_id in actor.organisation_ids:
-            return False  # a conflict of interest: nobody reviews their own group
         return session.execute(
             select(ReviewAssignment.reviewer_id).where(
                 ReviewAssignment.proposal_id == proposal.id,
                 ReviewAssignment.reviewer_id == actor.user_id,
+                ReviewAssignment.ended_at.is_(None),
             )
         ).first() is not None
     if role == "department":
@@ -45,12 +53,44 @@ def in_reach(session: Session, actor: Actor, role: str, proposal) -> bool:
     return not ROLES[role].scoped
 
 
+def in_reach(session: Session, actor: Actor, role: str, proposal) -> bool:
+    if not _reach(session, actor, role, proposal):
+        return False
+    return role not in IMPARTIAL or conflict_of(session, actor, proposal) is None
+
+
+def _conflict_refusal(reason: str, t: Transition) -> NotAllowed:
+    if reason == MEMBER:
+        return NotAllowed(
+            f"この案件の提案団体・応募団体に所属しているため、「{t.label_ja}」はできません。"
+            "利害関係のある方は、審査・調整・決定に加わることができません。",
+            f"you belong to the proposing or an applying organisation of this case, so you cannot "
+            f"{t.label_en.lower()}: nobody reviews, coordinates or decides a case they have an interest in",
+            "ほかの担当の方に依頼してください。", "ask a colleague without a conflict of interest",
+            allowed_roles=t.roles,
+        )
+    return NotAllowed(
+        f"この案件について利害関係を申し出ているため、「{t.label_ja}」はできません。",
+        f"you declared a conflict of interest on this case, so you cannot {t.label_en.lower()}",
+        "ほかの担当の方に依頼してください。", "ask a colleague without a conflict of interest",
+        allowed_roles=t.roles,
+    )
+
+
 def choose_role(session: Session, actor: Actor, t: Transition, proposal) -> str:
     """The role the actor acts in for ``t``, or NotAllowed saying who may."""
     held = [r for r in t.roles if r in actor.roles]
+    conflict = None
     for role in held:
-        if in_reach(session, actor, role, proposal):
-            return role
+        if not _reach(session, actor, role, proposal):
+            continue
+        if role in IMPARTIAL:
+            conflict = conflict or conflict_of(session, actor, proposal)
+            if conflict:
+                continue
+        return role
+    if conflict:
+        raise _conflict_refusal(conflict, t)
     who_ja = "、".join(ROLES[r].label_ja for r in t.roles)
     who_en = ", ".join(ROLES[r].label_en for r in t.roles)
     if not held:

@@ -8,13 +8,26 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from db.types import MAX_ID
 from states import InputSpec, Lifecycle, Transition
 from workflow.errors import InvalidInput, MissingInput
 from workflow.rules.attachments import UPLOAD_FIELDS
-from workflow.rules.content import MAX_TEXT, MAX_TITLE, clean_content
+from workflow.rules.content import (
+    DATE_RANGE_EN,
+    DATE_RANGE_JA,
+    EARLIEST_DATE,
+    LATEST_DATE,
+    MAX_TEXT,
+    MAX_TITLE,
+    clean_content,
+)
 
 # Whole numbers are stored as 64-bit integers; a larger one is refused here, not by the database.
 MAX_INT = 2**63 - 1
+# How many things one input may name (reviewers, partners): far more than any case needs.
+MAX_IDS = 100
+# What a stored file's description may hold (the upload store makes it; this bounds anyone else).
+UPLOAD_TEXT = {"filename": 255, "content_type": 200, "sha256": 64, "storage_key": 200}
 
 
 def _blank(value: Any) -> bool:
@@ -39,6 +52,11 @@ def _convert(spec: InputSpec, value: Any) -> Any:
     if kind == "upload":
         if not isinstance(value, dict) or set(value) != set(UPLOAD_FIELDS):
             raise bad("の情報が正しくありません。", f"must give {', '.join(UPLOAD_FIELDS)}")
+        texts_ok = all(isinstance(value[k], str) and "\x00" not in value[k] and len(value[k]) <= n
+                       for k, n in UPLOAD_TEXT.items() if k in value)
+        size = value.get("size")
+        if not texts_ok or isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= MAX_INT:
+            raise bad("の情報が正しくありません。", "the file's description is not valid")
         return dict(value)
     if kind in ("int", "id", "score", "fiscal_year"):
         if isinstance(value, bool):
@@ -53,26 +71,32 @@ def _convert(spec: InputSpec, value: Any) -> Any:
             raise bad("は西暦の年度（例：2026）で入力してください。", "give the fiscal year, e.g. 2026")
         if number < 0:
             raise bad("に負の数は入力できません。", "must not be negative")
-        if number > MAX_INT:
-            raise bad("が大きすぎます。", f"must be at most {MAX_INT}")
+        # An id names a row, and rows are numbered with 32-bit integers.
+        limit = MAX_ID if kind == "id" else MAX_INT
+        if number > limit:
+            raise bad("が大きすぎます。", f"must be at most {limit}")
         return number
     if kind == "date":
-        if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(str(value).strip())
-        except ValueError:
-            raise bad("は「2026-04-01」の形で入力してください。", "use the form 2026-04-01") from None
+        if not isinstance(value, date):
+            try:
+                value = date.fromisoformat(str(value).strip())
+            except ValueError:
+                raise bad("は「2026-04-01」の形で入力してください。", "use the form 2026-04-01") from None
+        if not EARLIEST_DATE <= value <= LATEST_DATE:
+            raise bad("は" + DATE_RANGE_JA, DATE_RANGE_EN)
+        return value
     if kind == "ids":
         items = value if isinstance(value, (list, tuple, set)) else str(value).replace("、", ",").split(",")
         try:
             ids = sorted({int(str(v).strip()) for v in items if str(v).strip()})
         except ValueError:
             raise bad("は番号をカンマ区切りで入力してください。", "give numbers separated by commas") from None
-        if any(not 0 < i <= MAX_INT for i in ids):
+        if any(not 0 < i <= MAX_ID for i in ids):
             raise bad("の番号が正しくありません。", "not a valid number")
         if not ids:
             raise bad("を1つ以上指定してください。", "give at least one")
+        if len(ids) > MAX_IDS:
+            raise bad(f"は{MAX_IDS}件までにしてください。", f"at most {MAX_IDS}")
         return ids
     if kind == "choice":
         if value not in spec.choices:

@@ -3,7 +3,9 @@
 Which transition notifies whom is data (``Transition.notify`` in ``states/``), and so is
 what each kind states (``NoticeKind.content``, answered by ``workflow/rules/
 notice_content.py`` at the moment of the change: the reasons of a decision are copied
-verbatim then, so a later correction cannot alter a notice already owed).
+verbatim then, so a later correction cannot alter a notice already owed). Each letter
+records the role its recipients are reached in (``addressed_as``): the templates write
+the group's letter for the group and a copy (写し) for the department.
 """
 
 from __future__ import annotations
@@ -95,7 +97,8 @@ def enqueue(session: Session, *, kind: str, recipients: list[Recipient], context
 
 def on_transition(case: Case, from_state: str, to_state: str) -> None:
     """The transition's notices, one per recipient and kind: a person reached in two roles
-    (a department employee who is also the group's contact) is told once."""
+    (a department employee who is also the group's contact) is told once, by the letter
+    of the role the definition lists first (the addressee's, before the copies)."""
     if not case.transition.notify:
         return
     # The row as it is after the change (department assigned, partner selected …).
@@ -111,5 +114,6 @@ def on_transition(case: Case, from_state: str, to_state: str) -> None:
             if not suffix:  # a letter addressed to one organisation is that organisation's
                 recipients = [r for r in recipients if r.user_id not in seen]
                 seen.update(r.user_id for r in recipients)
-            enqueue(case.session, kind=n.kind, recipients=recipients, context={**context, **extra},
+            letter = {**context, **extra, "addressed_as": n.to}
+            enqueue(case.session, kind=n.kind, recipients=recipients, context=letter,
                     proposal_id=proposal.id, now=case.now, key=f"t:{proposal.id}:{proposal.version}:{n.kind}{suffix}")

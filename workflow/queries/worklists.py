@@ -94,10 +94,15 @@ def parse_state(value: str | None, choices: Choices) -> list[StateRef]:
     return found
 
 
+def _plain_number(value: str) -> bool:
+    """ASCII digits of a sane length: ``isdigit`` alone accepts "²", which ``int`` refuses."""
+    return value.isascii() and value.isdigit() and len(value) <= 10
+
+
 def parse_field(value: str | None) -> int | None:
     if not value:
         return None
-    if not value.isdigit() or int(value) not in FIELDS:
+    if not _plain_number(value) or int(value) not in FIELDS:
         raise _refuse("field", value, "分野", "field", ", ".join(str(n) for n in FIELDS))
     return int(value)
 
@@ -105,7 +110,7 @@ def parse_field(value: str | None) -> int | None:
 def parse_department(db: Session, value: str | None) -> int | None:
     if not value:
         return None
-    if not value.isdigit() or not 1 <= int(value) <= MAX_ID or db.get(Department, int(value)) is None:
+    if not _plain_number(value) or not 1 <= int(value) <= MAX_ID or db.get(Department, int(value)) is None:
         db.rollback()
         raise _refuse("department", value, "所管課", "department")
     return int(value)

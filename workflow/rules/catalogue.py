@@ -19,6 +19,7 @@ from workflow.rules import (
     attachments,
     calls,
     cases,
+    conflicts,
     contracts,
     decisions,
     evaluations,
@@ -40,9 +41,11 @@ class Rules:
     review_pending: Callable[[Any, Any], Any]
 
 
-# Every lifecycle creates, edits, keeps notes, decides, contracts and evaluates alike.
+# Every lifecycle creates, edits, keeps notes, decides, contracts and evaluates alike, and
+# lets the people who act on a case declare a conflict of interest.
 _SHARED_EFFECTS = {**cases.EFFECTS, **notes.EFFECTS, **reviews.EFFECTS, **decisions.EFFECTS,
-                   **contracts.EFFECTS, **own_projects.EFFECTS, **evaluations.EFFECTS, **attachments.EFFECTS}
+                   **contracts.EFFECTS, **own_projects.EFFECTS, **evaluations.EFFECTS, **attachments.EFFECTS,
+                   **conflicts.EFFECTS}
 _SHARED_CONDITIONS = {**cases.CONDITIONS, **contracts.CONDITIONS, **own_projects.CONDITIONS,
                       **evaluations.CONDITIONS}
 
@@ -99,6 +102,12 @@ def problems(lc: Lifecycle) -> list[str]:
     elif lc.creation.dest != lc.initial:
         found.append(f"creation leads to {lc.creation.dest!r}, not to the initial state {lc.initial!r}")
     for s in lc.states:
+        # A review must be able to finish whoever falls ill or turns out to have a conflict.
+        if "reviewer" in s.waits_on:
+            effects = {t.effect for t in lc.available_from(s.name) if t.is_loop}
+            for needed in (reviews.assign_more_reviewers.__name__, reviews.hand_over_review.__name__):
+                if needed not in effects:
+                    found.append(f"state {s.name!r} waits on reviewers but offers no transition running {needed!r}")
         if s.is_public and s.public_view not in PUBLIC_VIEWS:
             found.append(f"state {s.name!r} is public but shows unknown view {s.public_view!r}")
         if s.editable_by and not any(t.effect == "record_revision" for t in lc.available_from(s.name)):

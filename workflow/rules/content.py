@@ -22,6 +22,12 @@ MAX_TITLE = 200
 MAX_TEXT = 20_000
 # Yen amounts are stored as 64-bit integers.
 MAX_YEN = 2**63 - 1
+# The dates a case can name: deadlines are counted from them in business days, and a
+# year like 9999 would leave no room to count (nor mean anything to the city).
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
+DATE_RANGE_JA = "2000年1月1日から2100年12月31日までの日付を入力してください。"
+DATE_RANGE_EN = "give a date from 2000-01-01 to 2100-12-31"
 
 
 def _whole(out: dict[str, Any], name: str, ja: str, en: str) -> None:
@@ -74,6 +80,8 @@ def clean_content(data: dict[str, Any]) -> dict[str, Any]:
         except ValueError:
             raise InvalidInput("closing_on", "応募締切日は「2026-04-01」の形で入力してください。",
                                "closing date: use the form 2026-04-01") from None
+    if out.get("closing_on") not in (None, "") and not EARLIEST_DATE <= out["closing_on"] <= LATEST_DATE:
+        raise InvalidInput("closing_on", "応募締切日は" + DATE_RANGE_JA, "closing date: " + DATE_RANGE_EN)
     confidential = out.get("confidential_fields")
     if confidential is not None:
         if not isinstance(confidential, (list, tuple)) or not all(isinstance(c, str) for c in confidential):

@@ -101,4 +101,14 @@ def both_sides_evaluated(case: Case) -> bool:
 
 EFFECTS = {"open_evaluation": open_evaluation, "finish_project": finish_project,
            "record_evaluation": record_evaluation, "record_publication": record_publication}
-CONDITIONS = {f.__name__: f for f in (fiscal_year_completed, evaluation_open, both_sides_evaluated)}
+def annual_evaluations_published(case: Case) -> bool:
+    """No fiscal year's evaluation of the case is left unpublished (Art. 15(2))."""
+    return case.session.execute(
+        select(EvaluationPeriod.id).where(
+            EvaluationPeriod.proposal_id == case.proposal_id, EvaluationPeriod.period.like("FY%"),
+            EvaluationPeriod.published_at.is_(None))
+    ).first() is None
+
+
+CONDITIONS = {f.__name__: f for f in (fiscal_year_completed, evaluation_open, both_sides_evaluated,
+                                      annual_evaluations_published)}

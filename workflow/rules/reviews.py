@@ -4,38 +4,67 @@ One module for both lifecycles: a citizen proposal is reviewed as a whole; a cal
 partners has each of its applications reviewed by every reviewer. Who is a reviewer of
 a case, whether they are done, and whether enough reviews are in are answered here for
 the engine, the worklists and the notices alike.
+
+So that a review can always finish, it starts only with as many reviewers as it needs
+reviews, and reviewers can be added or replaced while it runs (illness, a conflict of
+interest): a replaced reviewer's assignment is ended and kept, never deleted, and a
+reviewer who is no longer asked (replaced, or who declared a conflict) owes nothing.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, exists, func, insert, select
+from sqlalchemy import and_, exists, func, insert, select, update
+from sqlalchemy.orm import aliased
 
-from db.models import ApplicationReview, CallApplication, Membership, Review, ReviewAssignment, UserRole
+from db.models import ApplicationReview, CallApplication, Review, ReviewAssignment, UserRole
 from states.common import REVIEW_CRITERIA
 from workflow.errors import InvalidInput, NotAllowed
 from workflow.rules.calls import application
 from workflow.rules.cases import check_department
+from workflow.rules.conflicts import conflicted_people, has_declared
 
 if TYPE_CHECKING:
     from workflow.engine.context import Case
 
 
-def involved_organisations(case: Case) -> set[int]:
-    """The organisations a reviewer must not belong to: the proposer, and every active applicant."""
-    orgs = set(case.session.execute(
-        select(CallApplication.organisation_id).where(
-            CallApplication.proposal_id == case.proposal_id, CallApplication.withdrawn.is_(False))
-    ).scalars())
-    if case.proposal.organisation_id is not None:
-        orgs.add(case.proposal.organisation_id)
-    return orgs
+def _check_candidates(case: Case, ids: list[int], input_name: str) -> None:
+    """Refuse anyone who may not be asked to review this case, naming them."""
+    session = case.session
+    reviewers = set(session.execute(
+        select(UserRole.user_id).where(UserRole.user_id.in_(ids), UserRole.role == "reviewer")).scalars())
+    not_reviewers = sorted(set(ids) - reviewers)
+    if not_reviewers:
+        raise InvalidInput(input_name, f"審査員として登録されていない利用者です：{not_reviewers}",
+                           f"not reviewers: {not_reviewers}")
+    conflicted = conflicted_people(session, case.proposal, ids)
+    if conflicted:
+        raise InvalidInput(input_name,
+                           f"提案団体・応募団体の構成員は審査員になれません（利害関係を申し出た方も同じです）：{conflicted}",
+                           f"members of the proposing or applying organisations, and people who declared a "
+                           f"conflict of interest, cannot review: {conflicted}")
+    # A replaced reviewer's assignment is kept, ended: they are not asked again.
+    asked = sorted(session.execute(
+        select(ReviewAssignment.reviewer_id).where(
+            ReviewAssignment.proposal_id == case.proposal_id, ReviewAssignment.reviewer_id.in_(ids))).scalars())
+    if asked:
+        raise InvalidInput(input_name, f"この案件の審査員に選ばれたことのある方です：{asked}",
+                           f"already asked to review this case (now or before a replacement): {asked}")
+
+
+def _assign(case: Case, ids: list[int]) -> None:
+    case.session.execute(insert(ReviewAssignment),
+                         [dict(proposal_id=case.proposal_id, reviewer_id=r, assigned_at=case.now) for r in ids])
 
 
 def assign_reviewers(case: Case):
-    """Assign the reviewers (and the department, where the trigger names one)."""
-    v, session = case.values, case.session
+    """Assign the reviewers (and the department, where the trigger names one).
+
+    The review starts only with as many reviewers as it needs reviews: with fewer it
+    could never finish.
+    """
+    v = case.values
     ids = v["reviewer_ids"]
     required = case.settings.required_reviews
     if len(ids) < required:
@@ -45,24 +74,60 @@ def assign_reviewers(case: Case):
     if "department_id" in v:
         check_department(case, v["department_id"])
         updates["department_id"] = v["department_id"]
-    reviewers = set(session.execute(
-        select(UserRole.user_id).where(UserRole.user_id.in_(ids), UserRole.role == "reviewer")).scalars())
-    not_reviewers = sorted(set(ids) - reviewers)
-    if not_reviewers:
-        raise InvalidInput("reviewer_ids", f"審査員として登録されていない利用者です：{not_reviewers}",
-                           f"not reviewers: {not_reviewers}")
-    conflicted = sorted(set(session.execute(
-        select(Membership.user_id).where(
-            Membership.user_id.in_(ids),
-            Membership.organisation_id.in_(involved_organisations(case)),
-        )
-    ).scalars()))
-    if conflicted:
-        raise InvalidInput("reviewer_ids", f"提案団体・応募団体の構成員は審査員になれません：{conflicted}",
-                           f"members of the proposing or applying organisations cannot review: {conflicted}")
-    session.execute(insert(ReviewAssignment),
-                    [dict(proposal_id=case.proposal_id, reviewer_id=r, assigned_at=case.now) for r in ids])
+    _check_candidates(case, ids, "reviewer_ids")
+    _assign(case, ids)
     return updates
+
+
+def assign_more_reviewers(case: Case):
+    """More reviewers during the review, checked as those chosen at its start were."""
+    ids = case.values["reviewer_ids"]
+    _check_candidates(case, ids, "reviewer_ids")
+    _assign(case, ids)
+
+
+def has_reviewed(case: Case, reviewer_id: int) -> bool:
+    """Whether the reviewer submitted any review on the case (of the proposal, or of any application)."""
+    of_case = select(Review.id).where(Review.proposal_id == case.proposal_id, Review.reviewer_id == reviewer_id)
+    of_application = (select(ApplicationReview.id)
+                      .join(CallApplication, CallApplication.id == ApplicationReview.application_id)
+                      .where(CallApplication.proposal_id == case.proposal_id,
+                             ApplicationReview.reviewer_id == reviewer_id))
+    return case.session.execute(of_case.union_all(of_application).limit(1)).first() is not None
+
+
+def hand_over_review(case: Case):
+    """One reviewer leaves the review (illness, a conflict of interest) and another takes it up.
+
+    The leaving reviewer's assignment is ended, never deleted: who ended it, when, why and
+    who came instead stay on record. A reviewer whose review is in cannot leave: the review
+    is part of the record the decision rests on.
+    """
+    v, session = case.values, case.session
+    leaving, incoming = v["leaving_reviewer_id"], v["incoming_reviewer_id"]
+    if leaving == incoming:
+        raise InvalidInput("incoming_reviewer_id", "交代する審査員と新しい審査員が同じです。",
+                           "the incoming reviewer is the one leaving")
+    active = session.execute(
+        select(ReviewAssignment.reviewer_id).where(
+            ReviewAssignment.proposal_id == case.proposal_id, ReviewAssignment.reviewer_id == leaving,
+            ReviewAssignment.ended_at.is_(None))
+    ).first()
+    if active is None:
+        raise InvalidInput("leaving_reviewer_id", f"利用者 {leaving} はこの案件の審査員ではありません。",
+                           f"user {leaving} is not a reviewer of this case")
+    if has_reviewed(case, leaving):
+        raise InvalidInput("leaving_reviewer_id",
+                           "審査結果を登録済みの審査員は交代できません（審査結果は記録に残ります）。審査員の追加をご利用ください。",
+                           "a reviewer who has submitted a review cannot be replaced (the review stays on "
+                           "record); add a reviewer instead")
+    _check_candidates(case, [incoming], "incoming_reviewer_id")
+    session.execute(
+        update(ReviewAssignment)
+        .where(ReviewAssignment.proposal_id == case.proposal_id, ReviewAssignment.reviewer_id == leaving)
+        .values(ended_at=case.now, ended_by=case.actor.user_id, end_reason=v["replacement_reason"],
+                replaced_by=incoming))
+    _assign(case, [incoming])
 
 
 def record_review(case: Case):
@@ -84,19 +149,27 @@ def record_review(case: Case):
 # --- who still has to review (SQL, shared by the conditions, notices and worklists)
 
 
+def _still_asked(proposal_id, reviewer_id):
+    """The reviewer's assignment has not ended and they declared no conflict: a review is owed."""
+    ra = aliased(ReviewAssignment)
+    return and_(exists().where(ra.proposal_id == proposal_id, ra.reviewer_id == reviewer_id, ra.ended_at.is_(None)),
+                ~has_declared(proposal_id, reviewer_id))
+
+
 def pending_case_review(proposal_id, reviewer_id):
-    """The reviewer has not reviewed the proposal."""
-    return ~exists().where(Review.proposal_id == proposal_id, Review.reviewer_id == reviewer_id)
+    """The reviewer is still asked and has not reviewed the proposal."""
+    return and_(_still_asked(proposal_id, reviewer_id),
+                ~exists().where(Review.proposal_id == proposal_id, Review.reviewer_id == reviewer_id))
 
 
 def pending_application_review(proposal_id, reviewer_id):
-    """Some application of the call, not withdrawn, still lacks this reviewer's review."""
+    """The reviewer is still asked, and some application of the call, not withdrawn, lacks their review."""
     a = CallApplication
-    return exists().where(
+    return and_(_still_asked(proposal_id, reviewer_id), exists().where(
         a.proposal_id == proposal_id, a.withdrawn.is_(False),
         ~exists().where(and_(ApplicationReview.application_id == a.id, ApplicationReview.reviewer_id == reviewer_id))
         .correlate_except(ApplicationReview),
-    ).correlate_except(a)
+    ).correlate_except(a))
 
 
 # --- conditions
@@ -143,6 +216,6 @@ def applications_reviewed(case: Case) -> bool:
     return all(counts.get(a, 0) >= case.settings.required_reviews for a in active)
 
 
-EFFECTS = {"assign_reviewers": assign_reviewers, "record_review": record_review}
+EFFECTS = {f.__name__: f for f in (assign_reviewers, assign_more_reviewers, hand_over_review, record_review)}
 CONDITIONS = {f.__name__: f for f in (reviewer_has_not_reviewed, reviews_complete, application_reviewable,
                                       applications_reviewed)}

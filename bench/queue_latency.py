@@ -79,7 +79,7 @@ def copy(raw, table: str, cols: list[str], rows) -> int:
 
 def fill(engine) -> dict:
     """Write the city by COPY; returns who to log in as."""
-    from web.security import hash_password
+    from workflow.accounts import hash_password
 
     rng = random.Random(20260406)
     now = datetime(2026, 11, 24, 0, tzinfo=timezone.utc)

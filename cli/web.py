@@ -254,7 +254,7 @@ def _demo(password: str) -> None:
     from db.migrate import upgrade
     from db.models import User
     from db.session import get_engine, new_session
-    from web.security import hash_password
+    from workflow.accounts import hash_password
     from workflow.calendar.clock import JST, MovableClock, SystemClock
 
     upgrade(get_engine())

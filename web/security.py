@@ -23,8 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from db.models import User
 from db.session import write
 from workflow import accounts
-# Passwords live with the accounts; these names are kept for the routes that import them here.
-from workflow.accounts import hash_password, needs_rehash, password_problem, verify_password  # noqa: F401
+from workflow.accounts import hash_password
 
 SESSION_COOKIE = "kyodo_session"
 SESSION_KEY = "sid"
@@ -35,10 +34,6 @@ CSRF_HEADER = "x-csrf-token"
 def set_password(session: Session, user_id: int, password: str) -> None:
     """Store the first password of a person who registered themselves (no session exists yet)."""
     session.execute(update(User).where(User.id == user_id).values(password_hash=hash_password(password)))
-
-
-def token_hash(token: str) -> str:
-    return accounts.digest(token)
 
 
 def new_api_token() -> str:

@@ -20,7 +20,7 @@ from functools import lru_cache
 from sqlalchemy import update
 
 from db.models import User
-from web.security import hash_password
+from workflow.accounts import hash_password
 from web.settings import WebSettings
 
 PASSWORD = "correct horse battery"

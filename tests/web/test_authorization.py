@@ -132,7 +132,7 @@ def test_department_user_without_a_department_sees_no_cases(web, world):
 
     from db.models import User
     from tests.web.conftest import Visitor
-    from web.security import hash_password
+    from workflow.accounts import hash_password
     from workflow import directory
 
     pid = world.new_proposal(title="所管課未定の提案")

@@ -16,7 +16,9 @@ from db.session import write
 from web.deps import ClockDep, CurrentUser, SessionDep, verify_csrf, Id
 from web.i18n import t
 from web.pages import flash, language, render
-from web.security import SESSION_KEY, new_api_token, password_problem, sign_in, sign_out, token_hash, verify_password
+from web.security import SESSION_KEY, new_api_token, sign_in, sign_out
+from workflow.accounts import digest as token_hash
+from workflow.accounts import password_problem, verify_password
 from workflow import accounts
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])

@@ -19,7 +19,8 @@ from web.deps import ClockDep, OptionalUser, SessionDep, SettingsDep, verify_csr
 from web.i18n import t
 from web.pages import flash, language, render
 from web.ratelimit import limiter_for
-from web.security import client_address, hash_password, needs_rehash, sign_in, sign_out, verify_password
+from web.security import client_address, sign_in, sign_out
+from workflow.accounts import hash_password, needs_rehash, verify_password
 from workflow import accounts
 from workflow.actors import Actor, load_actor
 

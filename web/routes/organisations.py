@@ -15,7 +15,8 @@ from states.vocabulary import ORGANISATION_KINDS
 from web.deps import ClockDep, CurrentUser, Forbidden, OptionalUser, SessionDep, verify_csrf, Id
 from web.i18n import t
 from web.pages import flash, language, render
-from web.security import password_problem, set_password, sign_in
+from web.security import set_password, sign_in
+from workflow.accounts import password_problem
 from workflow import directory
 from workflow.actors import Actor
 

@@ -41,6 +41,9 @@ class User(SQLModel, table=True):
     # The head of the department (所管課長) receives escalated reminders when it is late.
     is_department_head: bool = False
     password_hash: str | None = Field(default=None, max_length=300)
+    # The person's subject at the city's identity provider (OpenID Connect ``sub``): a
+    # person linked there signs in there, never with a password.
+    oidc_subject: str | None = Field(default=None, max_length=255, unique=True)
     active: bool = True
     created_at: datetime = Field(sa_type=UTCDateTime)
 

@@ -27,7 +27,10 @@ class LoginAttempt(SQLModel, table=True):
 
 
 class ApiToken(SQLModel, table=True):
-    """A bearer token for the JSON API; only its SHA-256 is stored."""
+    """A bearer token for the JSON API; only its SHA-256 is stored.
+
+    A token reads (``read``) or reads and acts (``read write``), and every token expires.
+    """
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user.id", index=True)
@@ -36,6 +39,8 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked: bool = False
+    scopes: str = Field(default="read", max_length=100, description="space-separated: read, write")
+    expires_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class UserSession(SQLModel, table=True):

@@ -7,6 +7,8 @@ everywhere".
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import insert, select, update
@@ -90,7 +92,8 @@ async def create_token(request: Request, db: SessionDep, actor: CurrentUser, clo
     token = new_api_token()
     with write(db):
         db.execute(insert(ApiToken).values(user_id=actor.user_id, name=name, token_hash=token_hash(token),
-                                           created_at=clock.now()))
+                                           created_at=clock.now(), scopes="read write",
+                                           expires_at=clock.now() + timedelta(days=90)))
     return _page(request, db, actor, new_token=token)
 
 

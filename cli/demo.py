@@ -23,7 +23,7 @@ from config import get_settings
 from db.migrate import upgrade
 from db.models import Notice, Organisation, Proposal, User
 from db.session import get_engine, new_session
-from states import get_lifecycle
+from states import lifecycle_of
 from states.common import REVIEW_CRITERIA
 from workflow import calls, directory, engine, proposals
 from workflow.actors import Actor, load_actor
@@ -136,7 +136,7 @@ class Demo:
         return era_date(japan_today(self.clock))
 
     def lifecycle(self, pid: int):
-        return get_lifecycle(engine.load_case_row(self.s, pid).lifecycle)
+        return lifecycle_of(engine.load_case_row(self.s, pid))
 
     def step(self, pid: int, trigger: str, who: str, given: dict[str, Any], tell: bool) -> engine.Outcome:
         """Fire one trigger and print it, read with the case's own lifecycle.
@@ -203,7 +203,7 @@ class Demo:
 
     def ending(self, pid: int, title: str) -> None:
         row = engine.load_case_row(self.s, pid)
-        lc = get_lifecycle(row.lifecycle)
+        lc = lifecycle_of(row)
         console.print(f"  → 最終状態 / final state: [bold]{state_label(lc, row.state)}[/]")
         print_scores(self.s, lc, pid)
         print_history(self.s, lc, pid, title=f"監査証跡 / audit trail — {title}")
@@ -277,6 +277,6 @@ def demo(reset: bool = typer.Option(False, "--reset", help="組み込み SQLite 
     with new_session() as s:
         for pid in ids:
             row = engine.load_case_row(s, pid)
-            console.print(f"  ID {pid}: {row.title} — {state_label(get_lifecycle(row.lifecycle), row.state)}")
+            console.print(f"  ID {pid}: {row.title} — {state_label(lifecycle_of(row), row.state)}")
     console.print(f"  データベース / database: {engine_.url.render_as_string(hide_password=True)}")
     console.print("  詳しくは / details: `kyodo proposals show ID`")

@@ -10,7 +10,7 @@ from cli.errors import fail, friendly
 from cli.output import console, jdate, jtime, state_label, trigger_label
 from db.models import Department, Organisation
 from db.session import new_session
-from states import LIFECYCLES, Lifecycle, get_lifecycle
+from states import LIFECYCLES, Lifecycle, lifecycle_of
 from states.common import REVIEW_CRITERIA
 from states.vocabulary import FIELDS
 from workflow import engine
@@ -38,7 +38,7 @@ def list_command(state: str = typer.Option(None, help="この状態のものだ�
 
     for p in lines:
         # A call for partners (Art. 9) has no partner until its selection.
-        table.add_row(str(p.id), p.title, p.organisation or "—", state_label(get_lifecycle(p.lifecycle), p.state),
+        table.add_row(str(p.id), p.title, p.organisation or "—", state_label(lifecycle_of(p), p.state),
                       p.department or "—",
                       jdate(p.next_due) if p.next_due else "—")
     console.print(table)

@@ -22,7 +22,7 @@ from db.models import User, UserRole
 from db.session import new_session, write
 from states.roles import ROLES
 from states.vocabulary import OWNER_KINDS
-from workflow import accounts, directory
+from workflow import accounts, directory, identity_provider
 from workflow.calendar.clock import SystemClock
 
 app = typer.Typer(help="利用者とアカウント / people and their accounts", no_args_is_help=True)
@@ -172,6 +172,29 @@ def roles(login: str = typer.Argument(..., help="ログイン名 / login name"),
         console.print("変更はありませんでした。/ nothing changed.")
 
 
+@app.command("link")
+@friendly
+def link(login: str = typer.Argument(..., help="ログイン名 / login name"),
+         subject: str = typer.Argument(..., help="認証基盤での識別子（sub）/ the person's subject at the provider")) -> None:
+    """庁内アカウント（OpenID Connect）と結び付けます / link a person to their account at the city's provider."""
+    require_schema()
+    with new_session() as s, write(s):
+        identity_provider.link(s, _user(s, login).id, subject, SystemClock())
+    console.print(f"「{login}」を庁内アカウント（{subject}）と結び付けました。以後は庁内アカウントでログインします。")
+    console.print(f"[dim]{login} is linked to {subject!r} at the city's provider and signs in there from now on[/]")
+
+
+@app.command("unlink")
+@friendly
+def unlink(login: str = typer.Argument(..., help="ログイン名 / login name")) -> None:
+    """庁内アカウントとの結び付きを外します / unlink a person from the city's provider."""
+    require_schema()
+    with new_session() as s, write(s):
+        identity_provider.unlink(s, _user(s, login).id, SystemClock())
+    console.print(f"「{login}」と庁内アカウントの結び付きを外しました。パスワードで入るには kyodo users invite で案内を送ってください。")
+    console.print(f"[dim]{login} is unlinked; send an invitation (kyodo users invite) to sign in with a password[/]")
+
+
 @app.command("list")
 @friendly
 def list_people(role: Optional[str] = typer.Option(None, "--role", "-r", help="この役割の人だけ / only this role"),
@@ -189,8 +212,8 @@ def list_people(role: Optional[str] = typer.Option(None, "--role", "-r", help="�
     table = Table("ログイン名 / login", "氏名 / name", "メール / e-mail", "役割 / roles", "所管課 / department",
                   "状態 / status", "最終ログイン / last sign-in")
     for p in found:
-        status = ("停止中 / disabled" if not p.active else "パスワード未設定 / no password" if not p.has_password
-                  else "有効 / active")
+        status = ("停止中 / disabled" if not p.active else "庁内アカウント / city account" if p.linked
+                  else "パスワード未設定 / no password" if not p.has_password else "有効 / active")
         dept = (p.department_ja + ("（課長 / head）" if p.is_department_head else "")) if p.department_ja else "—"
         table.add_row(p.login, p.name, p.email, ", ".join(p.roles), dept, status, jtime(p.last_sign_in))
     console.print(table)

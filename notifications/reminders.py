@@ -27,7 +27,7 @@ from sqlmodel import Session
 from config import Settings
 from db.models import Deadline, Membership, Notice, Proposal, ReviewAssignment, User
 from db.session import begin_write, write
-from states import DeadlinePolicy, get_lifecycle
+from states import DeadlinePolicy, describe_state, lifecycle_of
 from states.roles import ROLES
 from workflow.calendar.japan import add_business_days, business_days_between, is_business_day
 from workflow.calendar.clock import Clock, japan_today
@@ -126,7 +126,8 @@ def scan(session: Session, clock: Clock, settings: Settings) -> int:
     # Plain rows, not ORM objects: a large city has thousands of open deadlines, and
     # most scans only confirm that nothing new is due.
     rows = session.execute(
-        select(_D.c.id, _D.c.proposal_id, _D.c.key, _D.c.waits_on, _D.c.due_on, _P.c.lifecycle)
+        select(_D.c.id, _D.c.proposal_id, _D.c.key, _D.c.waits_on, _D.c.due_on, _P.c.lifecycle,
+               _P.c.lifecycle_version)
         .join(_P, _P.c.id == _D.c.proposal_id)
         .where(_D.c.closed_at.is_(None), _D.c.due_on <= today + timedelta(days=HORIZON_DAYS))
         .order_by(_D.c.due_on, _D.c.id)
@@ -134,7 +135,7 @@ def scan(session: Session, clock: Clock, settings: Settings) -> int:
     session.rollback()
     candidates = []
     for deadline in rows:
-        policy = get_lifecycle(deadline.lifecycle).deadline(deadline.key)
+        policy = lifecycle_of(deadline).deadline(deadline.key)
         step = current_step(policy, deadline.due_on, today)
         if step is not None:
             candidates.append((deadline, policy, step))
@@ -226,7 +227,7 @@ def digest(session: Session, clock: Clock, settings: Settings) -> int:
     today, now = japan_today(clock), clock.now()
     by_reviewer: dict[int, list[dict]] = {}
     for reviewer_id, pid, title, lifecycle, state, due in _pending_reviews(session):
-        st = get_lifecycle(lifecycle).state(state)
+        st = describe_state(lifecycle, state)
         by_reviewer.setdefault(reviewer_id, []).append(
             {"id": pid, "title": title, "state_ja": st.label_ja, "state_en": st.label_en,
              "due_on": due, "overdue": bool(due and due < today)})

@@ -13,4 +13,14 @@ from states.model import (  # noqa: F401
     State,
     Transition,
 )
-from states.registry import LIFECYCLES, get_lifecycle  # noqa: F401
+from states.registry import (  # noqa: F401
+    LIFECYCLES,
+    VERSIONS,
+    all_versions,
+    describe_deadline,
+    describe_state,
+    every_state,
+    get_lifecycle,
+    in_effect,
+    lifecycle_of,
+)

@@ -96,11 +96,11 @@ TRANSITIONS = (
     # so that the review can always finish; the newcomer is asked like the others were.
     Transition("add_reviewer", ("under_review",), "under_review", ("secretariat",), "審査員を追加する",
                "Add reviewers", "第10条第2項", inputs=("reviewer_ids",),
-               notify=(Notify("review_assigned", "reviewer", "review"),), effect="assign_more_reviewers"),
+               notify=(Notify("review_assigned", "new_reviewers", "review"),), effect="assign_more_reviewers"),
     Transition("replace_reviewer", ("under_review",), "under_review", ("secretariat",), "審査員を交代する",
                "Replace a reviewer", "第10条第2項",
                inputs=("leaving_reviewer_id", "incoming_reviewer_id", "replacement_reason"),
-               notify=(Notify("review_assigned", "reviewer", "review"),), effect="hand_over_review"),
+               notify=(Notify("review_assigned", "new_reviewers", "review"),), effect="hand_over_review"),
     Transition("finish_review", ("under_review",), "in_coordination", ("secretariat",),
                "審査を終え所管課調整に進める", "Close the review and start coordination", "第10条第2項",
                conditions=("reviews_complete", "department_assigned")),

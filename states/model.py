@@ -6,6 +6,8 @@ by accident at run time.
 
 from __future__ import annotations
 
+from datetime import date
+
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
@@ -158,6 +160,13 @@ class Lifecycle:
     # How a case of this lifecycle comes into being: a transition with no source, into
     # ``initial``, with the roles that may create one and what they give.
     creation: Transition | None = None
+    # Versions: every case records the one it runs under. A new version takes effect on
+    # ``effective`` (cases created from that day start on it) and names the amendment or
+    # service standard it implements; earlier versions stay declared while cases use them.
+    version: int = 1
+    effective: date = date(2013, 4, 1)  # the ordinance's own entry into force (平成25年4月1日)
+    amendment_ja: str = "制定時の条例"
+    amendment_en: str = "the ordinance as enacted"
     _index: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -170,6 +179,11 @@ class Lifecycle:
         )
         for t in self.transitions:
             self._index["by_trigger"].setdefault(t.trigger, []).append(t)
+
+    @property
+    def ref(self) -> str:
+        """``name@version``, as ``kyodo states diff`` and the audit trail write it."""
+        return f"{self.name}@{self.version}"
 
     def state(self, name: str) -> State:
         return self._index["states"][name]

@@ -31,3 +31,12 @@ ROLES: dict[str, Role] = {
 }
 
 CITY_ROLES = ("secretariat", "department", "approver")
+
+# Recipients a transition's notice may name besides those resolved from the case alone
+# (``RECIPIENTS`` in ``states/notices.py``): people resolved from the change being
+# applied, each mapped to the role its letter addresses them in. ``new_reviewers`` are the
+# reviewers the change has just asked (added, or taking over from one replaced): those
+# asked before were told then, and a second "please review" would read as a new request.
+CHANGE_RECIPIENTS: dict[str, str] = {
+    "new_reviewers": "reviewer",
+}

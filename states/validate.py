@@ -11,7 +11,7 @@ from collections import deque
 
 from states.model import Lifecycle
 from states.notices import NOTICE_KINDS, RECIPIENTS
-from states.roles import ROLES
+from states.roles import CHANGE_RECIPIENTS, ROLES
 
 # Reminders may escalate beyond the roles that act: to the head of the late department.
 ESCALATION_TARGETS = set(ROLES) | {"department_head"}
@@ -57,7 +57,7 @@ def problems(lc: Lifecycle) -> list[str]:
         for kind, recipient, _due in t.notify:
             if kind not in NOTICE_KINDS:
                 found.append(f"{where} sends unknown notice {kind!r}")
-            if recipient not in RECIPIENTS:
+            if recipient not in RECIPIENTS and recipient not in CHANGE_RECIPIENTS:
                 found.append(f"{where} notifies unknown recipient {recipient!r}")
         if len(t.sources) > 1 and t.dest in t.sources:
             found.append(f"{where} mixes a loop with a move; declare them separately")

@@ -202,8 +202,8 @@ FALLBACK_PAGE = """<!doctype html><html lang="ja"><head><meta charset="utf-8"><t
 
 def create_app(*, engine: Engine | None = None, clock: Clock | None = None, settings: Settings | None = None,
                web_settings: WebSettings | None = None) -> FastAPI:
-    from web.routes import (account, api, auth, calls, cases, department, health, organisations, portal, public,
-                            queue, secretariat, users)
+    from web.routes import (account, api, auth, calls, cases, department, health, oidc, organisations, portal,
+                            public, queue, secretariat, users)
 
     web_settings = web_settings or get_web_settings()
     app = FastAPI(
@@ -222,7 +222,7 @@ def create_app(*, engine: Engine | None = None, clock: Clock | None = None, sett
 
     _install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, organisations, portal, calls, cases, queue, department, secretariat, users, public, account,
+    for module in (auth, oidc, organisations, portal, calls, cases, queue, department, secretariat, users, public, account,
                    health, api):
         app.include_router(module.router)
 

@@ -35,7 +35,7 @@ from db.models import (
     User,
 )
 from config import Settings
-from states import Transition, get_lifecycle
+from states import Transition, lifecycle_of
 from states.notices import NOTICE_KINDS
 from web.forms import build_forms, has_generic_form
 from web.i18n import pick
@@ -127,7 +127,7 @@ def notices_for(db: Session, actor: Actor, proposal_id: int | None, lang: str, l
 
 def can_edit(db: Session, actor: Actor, row) -> bool:
     """Whether the actor may change the case's content and attachments in its state (``State.editable_by``)."""
-    state = get_lifecycle(row.lifecycle).state(row.state)
+    state = lifecycle_of(row).state(row.state)
     return any(r in actor.roles and in_reach(db, actor, r, row) for r in state.editable_by)
 
 
@@ -159,7 +159,7 @@ def _attachments(db: Session, pid: int, is_city: bool) -> list:
 
 def case_context(db: Session, actor: Actor, row, lang: str, clock: Clock, page: str = "case",
                  settings: Settings | None = None) -> dict[str, Any]:
-    lc = get_lifecycle(row.lifecycle)
+    lc = lifecycle_of(row)
     pid = row.id
     proposal = db.get(Proposal, pid)
     is_member = "proposer" in actor.roles and row.organisation_id in actor.organisation_ids

@@ -38,6 +38,35 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "client_address": ("接続元", "Address"),
     "this_browser": ("（この端末）", "(this browser)"),
     "sign_out_everywhere": ("すべての端末からログアウトする", "Sign out everywhere"),
+    # the account page: API tokens, their scopes and expiry
+    "token_scopes": ("できること", "What it may do"),
+    "token_scope_read": ("閲覧のみ", "Read only"),
+    "token_scope_read_write": ("閲覧と操作", "Read and act"),
+    "token_scopes_help": ("「閲覧と操作」のトークンは、案件の作成・更新や手続の操作もできます。必要な連携にだけ作成してください。",
+                          "A “Read and act” token can also create and update cases and take actions; make one "
+                          "only for an integration that needs it."),
+    "token_lifetime": ("有効期間", "Valid for"),
+    "token_days": ("{days}日", "{days} days"),
+    "token_expires": ("有効期限", "Expires"),
+    "token_expired": ("期限切れ", "expired"),
+    "token_scope_invalid": ("「閲覧のみ」か「閲覧と操作」のどちらかを選んでください。",
+                            "Please choose “Read only” or “Read and act”."),
+    "token_days_invalid": ("有効期間は30日・90日・365日のいずれかを選んでください。",
+                           "Please choose 30, 90 or 365 days."),
+    "token_password_note": ("パスワードを変更しても API トークンは無効になりません。使わなくなったトークンや、漏れたおそれのあるトークンは、ここで無効にしてください。",
+                            "Changing your password does not revoke API tokens. Revoke here any token you no "
+                            "longer use or that may have leaked."),
+    # the JSON API's answers about a token
+    "api_token_expired": ("この API トークンは有効期限（{when}）が切れています。",
+                          "This API token expired on {when}."),
+    "api_token_expired_hint": ("アカウントのページ（/account）で新しいトークンを作成し、連携先の設定を置き換えてください。",
+                               "Make a new token on your account page (/account) and put it in the integration's "
+                               "settings instead."),
+    "api_insufficient_scope": ("この API トークンは「閲覧のみ」のため、内容を変更する操作はできません。",
+                               "This API token may only read; it cannot change anything."),
+    "api_insufficient_scope_hint": ("変更を伴う操作には、アカウントのページ（/account）で「閲覧と操作」のトークンを作成してください。",
+                                    "To change things, make a token with “Read and act” on your account page "
+                                    "(/account)."),
     # people and departments (secretariat)
     "nav_users": ("利用者の管理", "People"),
     "users_lead": ("市の職員・審査員・団体の方のアカウントです。追加した方には、パスワードを設定するためのリンクをメールでお送りできます（有効期限72時間、1回限り）。",

@@ -14,7 +14,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from states import LIFECYCLES, State, get_lifecycle
+from states import LIFECYCLES, VERSIONS, State, describe_state, get_lifecycle, lifecycle_of
+from states.migration_plan import MIGRATION_TRIGGER
 from states.common import CONTRACT_FORM_LABELS, REVIEW_CRITERIA
 from states.roles import ROLES
 from states.vocabulary import FIELDS
@@ -33,15 +34,28 @@ env = Environment(
     extensions=["jinja2.ext.do"],
 )
 
-def trigger_label(lang: str, lifecycle: str, trigger: str) -> str:
-    """A trigger's name as people read it, from the case's own lifecycle."""
-    found = get_lifecycle(lifecycle).trigger_label(trigger) if lifecycle in LIFECYCLES else None
+def trigger_label(lang: str, lifecycle: str, trigger: str, version: int | None = None) -> str:
+    """A trigger's name as people read it, from the case's own lifecycle (and version, when known)."""
+    found = None
+    if lifecycle in VERSIONS:
+        for lc in ([get_lifecycle(lifecycle, version)] if version else []) + list(reversed(VERSIONS[lifecycle])):
+            found = lc.trigger_label(trigger)
+            if found:
+                break
+    if found is None and trigger == MIGRATION_TRIGGER:
+        found = ("新しい版の手続への移行", "Moved to a new version of the procedure")
     return i18n.label(lang, found or (trigger, trigger))
 
 
 def state_of(case) -> State:
-    """The state of any case (a row, an item of a list) read with its own lifecycle."""
-    return get_lifecycle(case.lifecycle).state(case.state)
+    """The state of any case (a row, an item of a list) read with its own lifecycle.
+
+    With the case's version when the item carries it; a list item without it is described
+    by the newest version that declares the state (labels only: nothing is decided here).
+    """
+    if getattr(case, "lifecycle_version", None):
+        return lifecycle_of(case).state(case.state)
+    return describe_state(case.lifecycle, case.state)
 
 
 def flash(request: Request, kind: str, message_ja: str, message_en: str) -> None:
@@ -99,7 +113,13 @@ def helpers(request: Request) -> dict[str, Any]:
         "trigger_label": partial(trigger_label, lang),
         "today": japan_today(request.app.state.clock),
         "max_upload_mb": request.app.state.web_settings.max_upload_bytes // (1024 * 1024),
+        "oidc_label": _oidc_label(request.app.state.web_settings),
     }
+
+
+def _oidc_label(settings) -> tuple[str, str] | None:
+    """The staff sign-in button's words, when the city's identity provider is configured."""
+    return (settings.oidc_label_ja, settings.oidc_label_en) if settings.oidc_enabled else None
 
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200,

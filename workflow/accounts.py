@@ -24,7 +24,7 @@ from sqlalchemy import delete, func, insert, or_, select, update
 from sqlmodel import Session
 
 from config import Settings
-from db.models import AccountToken, Notice, User, UserSession
+from db.models import AccountToken, ApiToken, Notice, User, UserSession
 from db.models.notices import SENT
 from db.session import write
 from workflow import directory
@@ -180,8 +180,12 @@ def disable(session: Session, user_id: int, now: datetime, *, actor_id: int | No
     session.execute(update(User).where(User.id == user_id).values(active=False))
     ended = end_sessions(session, user_id, DISABLED)
     _end_links(session, user_id, now)
-    directory.record(session, "user", user_id, "disabled", actor_id=actor_id, details={"sessions_ended": ended},
-                     clock=_At(now))
+    # Revoked, not only refused while disabled: enabling the person again must not bring
+    # back the credentials of integrations nobody may remember.
+    revoked = session.execute(update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked.is_(False))
+                              .values(revoked=True)).rowcount
+    directory.record(session, "user", user_id, "disabled", actor_id=actor_id,
+                     details={"sessions_ended": ended, "tokens_revoked": revoked}, clock=_At(now))
 
 
 def enable(session: Session, user_id: int, now: datetime, *, actor_id: int | None = None) -> None:

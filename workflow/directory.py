@@ -206,6 +206,8 @@ class Person:
     active: bool
     has_password: bool
     last_sign_in: datetime | None
+    # Linked to the city's identity provider: signs in there, needs no password.
+    linked: bool = False
 
 
 def people(session: Session, *, role: str | None = None, active: bool | None = None, after: int | None = None,
@@ -232,7 +234,8 @@ def people(session: Session, *, role: str | None = None, active: bool | None = N
                                   .where(UserRole.user_id.in_([row[0].id for row in rows]))):
         roles.setdefault(uid, []).append(r)
     return [Person(u.id, u.login, u.name, u.email, u.language, tuple(sorted(roles.get(u.id, ()))), u.department_id,
-                   dept_ja or "", dept_en or "", u.is_department_head, u.active, u.password_hash is not None, seen)
+                   dept_ja or "", dept_en or "", u.is_department_head, u.active, u.password_hash is not None, seen,
+                   u.oidc_subject is not None)
             for u, dept_ja, dept_en, seen in rows]
 
 

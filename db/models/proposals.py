@@ -36,6 +36,9 @@ class Proposal(ProposalContent, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     lifecycle: str = Field(default="citizen_proposal", max_length=40)
+    # The version of the lifecycle the case runs under (states.registry); moved only by a
+    # migration plan, through the engine.
+    lifecycle_version: int = 1
     state: str = Field(max_length=40, index=True)
     version: int = 1
     # Empty only for a city's call for partners (Art. 9) until its partner is selected.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from db.models import RegistryProject
 from tests.registry.conftest import DATA, FY, sample_bytes
@@ -95,6 +95,29 @@ def test_a_large_import_reports_its_progress(session):
     assert ("check", 450, 450) in seen and ("write", 450, 450) in seen
     assert seen[0] == ("check", 100, 450)
     assert count(session) == 450
+
+
+def test_a_large_import_again_updates_in_a_few_statements_with_the_new_values(session):
+    """A department re-sends its year of 1,200 rows: updated in batches, not one round trip per row."""
+    header, row = sample_bytes().splitlines()[0], sample_bytes().splitlines()[1].decode()
+    first = [row.replace("W-001", f"W-{i:04d}", 1).encode() for i in range(1200)]
+    import_file(session, b"\n".join([header, *first]) + b"\n", FY)
+    name = parse(sample_bytes())[0].name
+    renamed = [line.replace(name.encode(), "改称した事業".encode(), 1) for line in first]
+    statements = []
+    bind = session.get_bind()
+    listen = lambda *args: statements.append(args[2])  # noqa: E731  (before_cursor_execute's statement)
+    event.listen(bind, "before_cursor_execute", listen)
+    try:
+        result = import_file(session, b"\n".join([header, *renamed]) + b"\n", FY)
+    finally:
+        event.remove(bind, "before_cursor_execute", listen)
+    assert (result.added, result.updated) == (0, 1200)
+    updates = [s for s in statements if s.lstrip().upper().startswith("UPDATE")]
+    assert 1 <= len(updates) <= 3, f"{len(updates)} UPDATE statements for 1,200 rows"
+    names = set(session.execute(select(RegistryProject.name).where(RegistryProject.fiscal_year == FY)).scalars())
+    session.commit()
+    assert names == {"改称した事業"}
 
 
 # --- Bad files: every problem reported with its line, and nothing imported

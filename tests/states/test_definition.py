@@ -45,8 +45,13 @@ def test_every_lifecycle_is_sound(name):
     assert problems(LIFECYCLES[name]) == []
 
 
-def test_the_citizen_proposal_lifecycle_is_registered():
-    assert LIFECYCLES["citizen_proposal"] is CITIZEN_PROPOSAL
+def test_the_citizen_proposal_lifecycle_is_registered_in_both_versions():
+    from states import VERSIONS, get_lifecycle
+    from states.citizen_proposal_v2 import CITIZEN_PROPOSAL_V2
+
+    assert get_lifecycle("citizen_proposal", 1) is CITIZEN_PROPOSAL
+    assert VERSIONS["citizen_proposal"] == (CITIZEN_PROPOSAL, CITIZEN_PROPOSAL_V2)
+    assert LIFECYCLES["citizen_proposal"] is CITIZEN_PROPOSAL_V2  # labels and lists read the newest
 
 
 def test_unchanged_copy_is_still_sound():
@@ -267,8 +272,10 @@ def test_reviewers_can_be_added_and_replaced_while_the_review_runs(name):
     for effect in ("assign_more_reviewers", "hand_over_review"):
         t = loops[effect]
         assert "secretariat" in t.roles
-        # The newcomer is asked as the first reviewers were, with the same due date.
+        # The newcomer is asked as the first reviewers were, with the same due date; those
+        # already asked are not asked again.
         [start] = [x for x in lc.transitions if x.effect == "assign_reviewers"]
-        assert t.notify == start.notify
+        assert [(n.kind, n.due) for n in t.notify] == [(n.kind, n.due) for n in start.notify]
+        assert {n.to for n in t.notify} == {"new_reviewers"} and {n.to for n in start.notify} == {"reviewer"}
     assert set(loops["hand_over_review"].inputs) == {"leaving_reviewer_id", "incoming_reviewer_id",
                                                      "replacement_reason"}

@@ -12,8 +12,10 @@ from db.models import ApiToken
 from tests.support import SCORES
 
 
-def token_for(as_, who: str) -> str:
-    page = as_(who).post("/account/tokens", {"name": "連携"})
+def token_for(as_, who: str, scopes: str = "read write", days: int = 365) -> str:
+    """A token made on the account page; by default one that may act, for the longest time offered."""
+    page = as_(who).post("/account/tokens", {"name": "連携", "scopes": scopes, "days": str(days)})
+    assert page.status_code == 200, page.text[:500]
     return re.search(r'<code class="token">([^<]+)</code>', page.text).group(1)
 
 

@@ -44,7 +44,10 @@ def test_a_forged_or_tampered_session_is_no_session(web, world):
     v = Visitor(web)
     v.login("p")
     value = v.client.cookies.get("kyodo_session")
+    # Replaced, not added beside the real one (a second cookie of the same name would be sent too).
+    v.client.cookies.delete("kyodo_session")
     v.client.cookies.set("kyodo_session", value[:-3] + "AAA")
+    assert len(v.client.cookies.jar) == 1
     assert v.get("/portal").status_code == 303
 
 

@@ -43,7 +43,8 @@ from db.models import (
     ReviewAssignment,
 )
 from db.models.proposals import CONTENT_FIELDS
-from states import LIFECYCLES, Transition, get_lifecycle
+from states import LIFECYCLES, Transition, all_versions, in_effect, lifecycle_of
+from workflow.calendar.clock import japan_today
 from states.common import CONTRACT_FORMS, REVIEW_CRITERIA
 from tests.support import APPLICANTS, CALL, COMPLETE, SCORES, TERMS, CallWorld, stored_file
 from workflow import engine, proposals
@@ -89,7 +90,7 @@ def trail_mismatches(session, proposal_id: int) -> list[str]:
             wrong.append(what)
 
     row = session.execute(select(Proposal.__table__).where(Proposal.id == proposal_id)).one()
-    lc = get_lifecycle(row.lifecycle)
+    lc = lifecycle_of(row)
     events = _rows(session, select(AuditEvent.__table__).where(AuditEvent.proposal_id == proposal_id)
                    .order_by(AuditEvent.seq))
 
@@ -352,7 +353,7 @@ class Walker:
     # -- creating
 
     def create(self, name: str) -> None:
-        lc, w = get_lifecycle(name), self.w
+        lc, w = in_effect(name, japan_today(self.w.clock)), self.w
         who = next(a for a in ("department", "proposer") if set(w[a].roles) & set(lc.creation.roles))
         if who == "proposer":
             given = {"organisation_id": w.org, "content": dict(COMPLETE)}
@@ -472,7 +473,7 @@ class Walker:
     def offered(self, pid: int) -> list[tuple[str, Transition]]:
         """(who, transition) pairs offered on the case now, conditions that can be pre-checked met."""
         row = self.row(pid)
-        lc = get_lifecycle(row.lifecycle)
+        lc = lifecycle_of(row)
         out = []
         for who, actor in self.w.actors.items():
             out += [(who, o.transition) for o in offers(self.s, lc, row, actor, clock=self.clock,
@@ -559,7 +560,8 @@ def test_the_walks_exercised_every_effect_of_every_lifecycle(walks):
     for walker in walks:
         fired.update(walker.fired)
     missing = []
-    for name, lc in LIFECYCLES.items():
+    for lc in all_versions():
+        name = lc.name
         effects = {t.effect for t in (*lc.transitions, lc.creation) if t.effect}
         done = {t.effect for t in (*lc.transitions, lc.creation) if t.effect and fired[(name, t.trigger)]}
         missing += [f"{name}: {e}" for e in sorted(effects - done)]
@@ -621,5 +623,5 @@ def test_the_comparison_notices_a_changed_row(walks, what):
 
 def test_the_comparison_names_only_effects_the_definitions_use():
     """A renamed effect would otherwise leave its part of the comparison comparing nothing."""
-    used = {t.effect for lc in LIFECYCLES.values() for t in (*lc.transitions, lc.creation) if t.effect}
+    used = {t.effect for lc in all_versions() for t in (*lc.transitions, lc.creation) if t.effect}
     assert set(EFFECT_NOTES) <= used, sorted(set(EFFECT_NOTES) - used)

@@ -39,7 +39,7 @@ from workflow.errors import (
     NotFound,
 )
 
-LC = get_lifecycle("citizen_proposal")
+LC = get_lifecycle("citizen_proposal", 1)  # the version of cases created in 2026
 FULL_TERMS = {**TERMS}
 
 

@@ -48,7 +48,7 @@ from db.models import (
 )
 from db.models.proposals import CONTENT_FIELDS
 from db.session import make_engine, new_session
-from states import LIFECYCLES, get_lifecycle
+from states import LIFECYCLES, get_lifecycle, in_effect
 from states.common import CONTRACT_FORMS
 from tests.conftest import _truncate_all
 from tests.support import APPLICANTS, COMPLETE, EVAL, SCORES, TERMS, CallWorld, stored_file
@@ -279,7 +279,7 @@ class KyodoMachine(RuleBasedStateMachine):
     def create(self, data):
         """A case of a lifecycle, driven through the engine to a random point of its usual path."""
         name = type(self).lifecycle
-        self.lc = get_lifecycle(name)
+        self.lc = in_effect(name, japan_today(self.world.clock))  # the version its case starts on
         start = data.draw(st.sampled_from(STARTS[name]), label="start")
         complete = data.draw(st.integers(0, 4), label="complete?") != 4
         years = data.draw(st.integers(1 if start == "annual" else 0, 3), label="years")

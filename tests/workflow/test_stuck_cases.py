@@ -48,7 +48,7 @@ from db.models import (
     ReviewAssignment,
 )
 from db.session import make_engine
-from states import LIFECYCLES, Transition, get_lifecycle
+from states import LIFECYCLES, Transition, get_lifecycle, in_effect
 from states.common import CONTRACT_TERMS
 from tests.support import APPLICATION, COMPLETE, EVAL, SCORES, TERMS, CallWorld
 from workflow import directory, engine
@@ -124,7 +124,7 @@ class Walk:
         self.s = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
         self.clock = MovableClock(datetime(2026, 4, 6, 9, tzinfo=JST))
         self.w = City(self.s, self.clock, Settings(required_reviews=2))
-        self.lc = get_lifecycle(lifecycle)
+        self.lc = in_effect(lifecycle, japan_today(self.clock))  # the version its case starts on
         # A call has each application reviewed; a citizen proposal is reviewed as a whole.
         self.per_application = any("application_id" in t.inputs for t in self.lc.transitions
                                    if t.effect == "record_review")

@@ -1,12 +1,21 @@
 """The JSON API under ``/api/v1``, documented by OpenAPI at ``/openapi.json``.
 
 Authentication is a bearer token (``Authorization: Bearer kyd_…``) made on the account
-page; only its SHA-256 is stored. Every case is read with its own lifecycle: citizen
-proposals (Art. 10) and the city's calls for partners (Art. 9) alike. Every change goes
-through the engine, and every error of an API route is answered in one place
-(``AnsweringRoute``, with the statuses of ``web.errors``): 409 with the current version
-when someone changed the case first, 422 naming the missing inputs or unmet conditions,
-403 for a role that may not act, 404 for a case that does not exist or may not be seen.
+page; only its SHA-256 is stored. A token has scopes and an expiry, both chosen when it is
+made: ``read`` (「閲覧のみ」) reads, ``read write`` (「閲覧と操作」) also creates, updates
+and applies triggers — every operation that changes something requires ``write`` and
+declares it in its security requirement (``bearer: [write]``); a token without it gets 403
+``insufficient_scope``. A token lasts 30, 90 or 365 days; after that it gets 401
+``token_expired`` and the person makes a new one on the account page. A revoked token, or
+the token of a disabled person, gets 401 ``unauthorized``; a new password leaves tokens
+working (see ``web.routes.account``).
+
+Every case is read with its own lifecycle: citizen proposals (Art. 10) and the city's
+calls for partners (Art. 9) alike. Every change goes through the engine, and every error
+of an API route is answered in one place (``AnsweringRoute``, with the statuses of
+``web.errors``): 409 with the current version when someone changed the case first, 422
+naming the missing inputs or unmet conditions, 403 for a role that may not act, 404 for
+a case that does not exist or may not be seen.
 Every error body has one shape (``web.errors.ErrorOut``), declared for every operation in
 the OpenAPI document together with the bearer scheme.
 """
@@ -16,10 +25,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Callable
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Security
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
 from pydantic import BaseModel, Field
 from sqlalchemy import select, update
 from sqlmodel import Session
@@ -27,10 +36,11 @@ from sqlmodel import Session
 from db.models import ApiToken, Proposal
 from db.session import write
 from db.types import MAX_ID
-from states import Lifecycle, get_lifecycle
+from states import Lifecycle, lifecycle_of
 from states.roles import CITY_ROLES
 from web.deps import ClockDep, Forbidden, LoginRequired, SessionDep, visible_case
 from web.errors import ErrorOut, api_error, error_json
+from web.i18n import fmt_time
 from web.messages import MESSAGES
 from workflow.accounts import digest as token_hash
 from workflow import calls, engine, proposals
@@ -56,6 +66,15 @@ MAX_WORD = 60
 
 
 def error_response(exc: KyodoError | LoginRequired | Forbidden) -> JSONResponse:
+    if isinstance(exc, TokenExpired):
+        # RFC 6750: an expired token is an invalid one, said in the challenge too.
+        return error_json(401, "token_expired", *exc.message, *MESSAGES["api_token_expired_hint"],
+                          headers={"WWW-Authenticate": 'Bearer error="invalid_token", '
+                                                       'error_description="The token has expired"'})
+    if isinstance(exc, InsufficientScope):
+        return error_json(403, "insufficient_scope", exc.message_ja, exc.message_en,
+                          *MESSAGES["api_insufficient_scope_hint"],
+                          headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{WRITE}"'})
     if isinstance(exc, LoginRequired):
         return error_json(401, "unauthorized", *MESSAGES["error_unauthorized"],
                           headers={"WWW-Authenticate": "Bearer"})
@@ -84,12 +103,39 @@ router = APIRouter(prefix="/api/v1", tags=["kyodo"], route_class=AnsweringRoute)
 
 # --- authentication
 
+# What a token may do (ApiToken.scopes, space-separated): every token reads; ``write`` also changes.
+READ, WRITE = "read", "write"
+
 bearer = HTTPBearer(auto_error=False, scheme_name="bearer",
-                    description="an API token made on the account page: `Authorization: Bearer kyd_…`")
+                    description="an API token made on the account page: `Authorization: Bearer kyd_…`. "
+                                "Its scopes are chosen when it is made: `read` (「閲覧のみ」) or `read write` "
+                                "(「閲覧と操作」). An operation that changes something requires `write` (its "
+                                "security requirement says `bearer: [write]`); without it the answer is 403 "
+                                "`insufficient_scope`. Every token expires 30, 90 or 365 days after it is made "
+                                "(chosen then too); an expired token gets 401 `token_expired` — make a new one "
+                                "on the account page. Disabling the person makes all their tokens useless "
+                                "(401); a new password does not revoke them.")
 
 
-def api_actor(request: Request, db: SessionDep, clock: ClockDep,
+class TokenExpired(LoginRequired):
+    """A token past its expiry: 401 ``token_expired``, saying when and how to make a new one."""
+
+    def __init__(self, expires_at: datetime):
+        super().__init__()
+        ja, en = MESSAGES["api_token_expired"]
+        self.message = (ja.format(when=fmt_time("ja", expires_at)), en.format(when=fmt_time("en", expires_at)))
+
+
+class InsufficientScope(Forbidden):
+    """A token that may only read, used on an operation that changes something: 403 ``insufficient_scope``."""
+
+    def __init__(self) -> None:
+        super().__init__(*MESSAGES["api_insufficient_scope"])
+
+
+def api_actor(security_scopes: SecurityScopes, request: Request, db: SessionDep, clock: ClockDep,
               credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None) -> Actor:
+    """The person behind a live token, with the scopes the operation requires (``security_scopes``)."""
     if credentials is None:
         raise LoginRequired()
     digest = token_hash(credentials.credentials.strip())
@@ -103,23 +149,36 @@ def api_actor(request: Request, db: SessionDep, clock: ClockDep,
         db.rollback()
         raise LoginRequired() from None
     now = clock.now()
+    # Checked after the person: a disabled person's token is refused as no token, not as an
+    # expired one that a new token would replace.
+    if token.expires_at <= now:
+        db.rollback()
+        raise TokenExpired(token.expires_at)
+    granted = set(token.scopes.split())
     stale = token.last_used_at is None or token.last_used_at < now - timedelta(minutes=5)
     db.rollback()
     if stale:  # recorded at most every few minutes: a read should not always cost a write
         with write(db):
             db.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+    if not set(security_scopes.scopes) <= granted:
+        raise InsufficientScope()
     return actor
 
 
+# Reading needs a live token, whatever its scopes; changing anything needs one with ``write``
+# (declared in the OpenAPI document as the operation's security requirement).
 ApiUser = Annotated[Actor, Depends(api_actor)]
+ApiWriter = Annotated[Actor, Security(api_actor, scopes=[WRITE])]
 
 
 # --- models
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The error answers an operation declares, each with the one error body."""
-    said = {400: "the body could not be read (not JSON in UTF-8)", 401: "no valid token",
-            403: "your role may not do this", 404: "no such case, or not yours to see",
+    said = {400: "the body could not be read (not JSON in UTF-8)",
+            401: "no valid token (`unauthorized`), or it has expired (`token_expired`)",
+            403: "your role may not do this (`forbidden`), or, for an operation that changes something, "
+                 "the token may only read (`insufficient_scope`)", 404: "no such case, or not yours to see",
             409: "changed since you read it, or not possible in its state", 413: "the body is too large",
             422: "the request or its inputs are not valid (named in `field`)",
             500: "an unexpected error; `reference` is in the server's log"}
@@ -210,6 +269,9 @@ class ProposalOut(BaseModel):
     lifecycle: str
     lifecycle_label_ja: str
     lifecycle_label_en: str
+    lifecycle_version: int = Field(description="the version of the lifecycle the case runs under")
+    lifecycle_amendment_ja: str = Field(description="the amendment or standard that version implements")
+    lifecycle_amendment_en: str
     state: str
     state_label_ja: str
     state_label_en: str
@@ -305,13 +367,15 @@ def _applications(db: Session, lc: Lifecycle, row, actor: Actor) -> list[Applica
 
 def _out(db: Session, pid: int, actor: Actor, request: Request, clock) -> ProposalOut:
     row = visible_case(db, actor, pid)
-    lc = get_lifecycle(row.lifecycle)
+    lc = lifecycle_of(row)
     p = db.get(Proposal, pid)
     st = lc.state(row.state)
     offers = [o for o in queries.offers(db, lc, row, actor, clock=clock, settings=request.app.state.settings)
               if o.transition.page not in NOT_THROUGH_API]
     result = ProposalOut(
-        id=p.id, lifecycle=lc.name, lifecycle_label_ja=lc.label_ja, lifecycle_label_en=lc.label_en, state=p.state,
+        id=p.id, lifecycle=lc.name, lifecycle_label_ja=lc.label_ja, lifecycle_label_en=lc.label_en,
+        lifecycle_version=lc.version, lifecycle_amendment_ja=lc.amendment_ja, lifecycle_amendment_en=lc.amendment_en,
+        state=p.state,
         state_label_ja=st.label_ja, state_label_en=st.label_en, version=p.version, revision=p.revision,
         organisation_id=p.organisation_id, department_id=p.department_id, title=p.title, purpose=p.purpose,
         content=p.content, field=p.field, proposed_roles=p.proposed_roles, estimated_cost_yen=p.estimated_cost_yen,
@@ -332,7 +396,7 @@ def _out(db: Session, pid: int, actor: Actor, request: Request, clock) -> Propos
 
 @router.post("/proposals", status_code=201, response_model=ProposalOut, responses=WRITE_ERRORS,
              summary="提案の下書きを作成 / create a draft proposal")
-def create_proposal(body: ProposalCreate, request: Request, db: SessionDep, actor: ApiUser, clock: ClockDep):
+def create_proposal(body: ProposalCreate, request: Request, db: SessionDep, actor: ApiWriter, clock: ClockDep):
     content = body.model_dump(exclude={"organisation_id"}, exclude_none=True)
     pid = proposals.create(db, actor, body.organisation_id, content, clock=clock)
     return _out(db, pid, actor, request, clock)
@@ -340,7 +404,7 @@ def create_proposal(body: ProposalCreate, request: Request, db: SessionDep, acto
 
 @router.post("/calls", status_code=201, response_model=ProposalOut, responses=WRITE_ERRORS,
              summary="公募の下書きを作成（所管課）/ create a draft call for partners (department staff)")
-def create_call(body: CallCreate, request: Request, db: SessionDep, actor: ApiUser, clock: ClockDep):
+def create_call(body: CallCreate, request: Request, db: SessionDep, actor: ApiWriter, clock: ClockDep):
     content = body.model_dump(exclude={"selection_criteria", "closing_on"}, exclude_none=True)
     out = engine.create(db, calls.LIFECYCLE, actor, {"content": content, "selection_criteria": body.selection_criteria,
                                                      "closing_on": body.closing_on},
@@ -356,7 +420,7 @@ def read_proposal(pid: CaseId, request: Request, db: SessionDep, actor: ApiUser,
 
 @router.patch("/proposals/{pid}", response_model=ProposalOut, responses=WRITE_ERRORS,
               summary="編集できる状態の案件の内容を更新 / update a case's content where it may be edited")
-def update_proposal(pid: CaseId, body: ProposalUpdate, request: Request, db: SessionDep, actor: ApiUser,
+def update_proposal(pid: CaseId, body: ProposalUpdate, request: Request, db: SessionDep, actor: ApiWriter,
                     clock: ClockDep):
     visible_case(db, actor, pid)
     db.rollback()
@@ -367,11 +431,11 @@ def update_proposal(pid: CaseId, body: ProposalUpdate, request: Request, db: Ses
 
 @router.post("/proposals/{pid}/transitions", response_model=OutcomeOut, responses=WRITE_ERRORS,
              summary="操作を実行 / apply a trigger")
-def apply_transition(pid: CaseId, body: TransitionIn, request: Request, db: SessionDep, actor: ApiUser,
+def apply_transition(pid: CaseId, body: TransitionIn, request: Request, db: SessionDep, actor: ApiWriter,
                      clock: ClockDep):
     row = visible_case(db, actor, pid)
     db.rollback()
-    lc = get_lifecycle(row.lifecycle)
+    lc = lifecycle_of(row)
     t = lc.transition_from(body.trigger, row.state)
     if t is not None and t.page in NOT_THROUGH_API:
         label = lc.trigger_label(body.trigger) or (body.trigger, body.trigger)

@@ -17,6 +17,7 @@ from db.models import User
 from db.session import write
 from web.deps import ClockDep, OptionalUser, SessionDep, SettingsDep, verify_csrf
 from web.i18n import t
+from web.messages import MESSAGES
 from web.pages import flash, language, render
 from web.ratelimit import limiter_for
 from web.security import client_address, sign_in, sign_out
@@ -88,6 +89,11 @@ async def login(request: Request, db: SessionDep, clock: ClockDep, settings: Set
             "next": target or "", "login": login_name,
             "error": ("ログイン名またはパスワードが違います。", "The login name or password is not correct."),
         }, status=401)
+    if user.oidc_subject and request.app.state.web_settings.oidc_enabled:
+        # Linked to the city's provider: the provider decides who may sign in (and when
+        # someone leaves, it alone knows), so an old password must not open the account.
+        return render(request, "login.html", {"next": target or "", "login": login_name,
+                                              "error": MESSAGES["staff_use_provider"]}, status=403)
     if needs_rehash(user.password_hash):
         with write(db):
             db.execute(update(User).where(User.id == user.id).values(password_hash=hash_password(password)))

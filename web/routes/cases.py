@@ -15,7 +15,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
-from states import Transition, get_lifecycle
+from states import Transition, lifecycle_of
 from web.casepage import Confirmation, case_context
 from web.deps import ClockDep, CurrentUser, SessionDep, verify_csrf, visible_case, Id
 from web.forms import echo_values, has_generic_form, read_inputs
@@ -76,7 +76,7 @@ async def act(pid: Id, request: Request, db: SessionDep, actor: CurrentUser, clo
     lang = language(request)
     row = visible_case(db, actor, pid)
     db.rollback()
-    lc = get_lifecycle(row.lifecycle)
+    lc = lifecycle_of(row)
     t_def = lc.transition_from(trigger, row.state)
     inputs = read_inputs(lc, t_def, form) if t_def else {}
     try:

@@ -19,7 +19,7 @@ from starlette.datastructures import UploadFile
 
 from db.models import CallApplication, Department, Organisation, Proposal
 from db.types import MAX_ID
-from states import LIFECYCLES, get_lifecycle
+from states import LIFECYCLES, in_effect, lifecycle_of
 from states.vocabulary import ORGANISATION_KINDS
 from web import editor, uploads
 from web.casepage import CITY_ROLES, notices_for
@@ -100,7 +100,7 @@ def new_form(request: Request, db: SessionDep, actor: CurrentUser,
     if org_id not in actor.organisation_ids:
         raise Forbidden("所属する団体の名前でのみ提案を作成できます。", "You can propose only for your own organisation.")
     org = db.get(Organisation, org_id)
-    kind = editor.kind_of(get_lifecycle(proposals.LIFECYCLE))
+    kind = editor.kind_of(in_effect(proposals.LIFECYCLE, japan_today(request.app.state.clock)))
     return editor.page(request, kind=kind, values=editor.blank(kind), errors={}, action="/proposals/new", org=org)
 
 
@@ -114,7 +114,7 @@ async def create(request: Request, db: SessionDep, actor: CurrentUser, clock: Cl
     if org_id not in actor.organisation_ids:
         raise Forbidden("所属する団体の名前でのみ提案を作成できます。", "You can propose only for your own organisation.")
     org = db.get(Organisation, org_id)
-    kind = editor.kind_of(get_lifecycle(proposals.LIFECYCLE))
+    kind = editor.kind_of(in_effect(proposals.LIFECYCLE, japan_today(request.app.state.clock)))
     lang = language(request)
     data = editor.read(form, kind)
     clean, errors = editor.check(data, lang)
@@ -136,7 +136,7 @@ async def create(request: Request, db: SessionDep, actor: CurrentUser, clock: Cl
 @router.get("/proposals/{pid}/edit")
 def edit_form(pid: Id, request: Request, db: SessionDep, actor: CurrentUser):
     row = editor.editable_case(db, actor, pid)
-    kind = editor.kind_of(get_lifecycle(row.lifecycle))
+    kind = editor.kind_of(lifecycle_of(row))
     p = db.get(Proposal, pid)
     owner = _owner(db, row)
     db.rollback()
@@ -148,7 +148,7 @@ def edit_form(pid: Id, request: Request, db: SessionDep, actor: CurrentUser):
 async def save(pid: Id, request: Request, db: SessionDep, actor: CurrentUser, clock: ClockDep):
     form = await request.form()
     row = editor.editable_case(db, actor, pid)
-    kind = editor.kind_of(get_lifecycle(row.lifecycle))
+    kind = editor.kind_of(lifecycle_of(row))
     p = db.get(Proposal, pid)
     owner = _owner(db, row)
     lang = language(request)
@@ -240,7 +240,7 @@ async def delete(aid: Id, request: Request, db: SessionDep, actor: CurrentUser, 
     att, row = _attachment(db, actor, aid)
     editor.editable_case(db, actor, row.id)
     db.rollback()
-    lc = get_lifecycle(row.lifecycle)
+    lc = lifecycle_of(row)
     t_def = lc.transition_from(uploads.REMOVE, row.state)
     version = _version(form)
     if t_def is not None and t_def.confirm and form.get("confirmed") != "1":

@@ -20,7 +20,7 @@ from web.deps import ClockDep, CurrentUser, SessionDep, SettingsDep, require_rol
 from web.limits import Filter
 from web.pages import flash, render
 from workflow.calendar.clock import japan_today
-from workflow.queries.compliance import by_article, late_duties
+from workflow.queries.compliance import by_article, late_duties, running_by_version
 from workflow.queries.worklists import (
     all_cases,
     counts_by_state,
@@ -60,7 +60,7 @@ def compliance(request: Request, db: SessionDep, actor: CurrentUser, clock: Cloc
     today = japan_today(clock)
     duties = late_duties(db, today)
     return render(request, "compliance.html", {"articles": by_article(duties), "count": len(duties),
-                                               "today": today})
+                                               "today": today, "versions": running_by_version(db)})
 
 
 @router.get("/secretariat/notices", dependencies=[Oversight])

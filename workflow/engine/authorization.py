@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from db.models import ReviewAssignment
-from states import Transition, get_lifecycle
+from states import Transition, lifecycle_of
 from states.roles import CITY_ROLES, ROLES
 from workflow.actors import Actor
 from workflow.errors import NotAllowed
@@ -36,7 +36,7 @@ def _reach(session: Session, actor: Actor, role: str, proposal) -> bool:
     if role == "proposer":
         if proposal.organisation_id is None:
             # The organisation the trigger names is checked against the actor's by the effect.
-            if ACCEPTING in get_lifecycle(proposal.lifecycle).state(proposal.state).tags:
+            if ACCEPTING in lifecycle_of(proposal).state(proposal.state).tags:
                 return bool(actor.organisation_ids)
             return applied(session, proposal.id, actor.organisation_ids)
         return proposal.organisation_id in actor.organisation_ids
@@ -120,6 +120,6 @@ def creator_role(actor: Actor, t: Transition) -> str:
 def can_see(session: Session, actor: Actor, proposal) -> bool:
     """Whether the actor may read a case at all (a case still in its first state belongs to its authors)."""
     scoped = any(in_reach(session, actor, r, proposal) for r in actor.roles if ROLES[r].scoped)
-    if proposal.state == get_lifecycle(proposal.lifecycle).initial:
+    if proposal.state == lifecycle_of(proposal).initial:
         return scoped
     return scoped or bool(actor.roles & {"secretariat", "approver", "admin"})

@@ -26,7 +26,8 @@ class Case:
     clock: Clock
     settings: Settings
     now: datetime
-    # Facts the effects learn while writing (a new own-project id, say) that deadlines need.
+    # Facts the effects learn while writing that deadlines and notices need (a new
+    # own-project id, the reviewers just asked).
     facts: dict[str, Any] = field(default_factory=dict)
     # The proposal row as it is after the change (state, version and effects' updates),
     # so that notices need not read it again.

@@ -21,9 +21,10 @@ from sqlmodel import Session
 from config import Settings, get_settings
 from db.models import AuditEvent, Proposal
 from db.session import write
-from states import Lifecycle, Transition, get_lifecycle
+from states import Lifecycle, Transition, get_lifecycle, in_effect, lifecycle_of
+from states.migration_plan import MIGRATION_TRIGGER, MigrationPlan
 from workflow.actors import Actor
-from workflow.calendar.clock import Clock, SystemClock
+from workflow.calendar.clock import Clock, SystemClock, japan_today
 from workflow.engine import deadlines, inputs, machine, outbox
 from workflow.engine.authorization import choose_role, creator_role
 from workflow.engine.context import Case
@@ -155,14 +156,14 @@ def apply(
         row = load_case_row(session, proposal_id)
         if expected_version is not None and row.version != expected_version:
             raise Conflict(proposal_id, row.version)
-        lc = get_lifecycle(row.lifecycle)
+        lc = lifecycle_of(row)
         t = lc.transition_from(trigger, row.state)
         if t is None:
             raise _not_possible(lc, row.state, trigger)
         role = choose_role(session, actor, t, row)
         values = inputs.validate(lc, t, given)
         case = Case(session, lc, t, row, actor, role, values, clock, settings, clock.now())
-        moved, dest, failed = machine.fire(lc.name, row.state, trigger, case)
+        moved, dest, failed = machine.fire(lc, row.state, trigger, case)
         if not moved:
             raise ConditionNotMet([(c, lc.condition(c).label_ja, lc.condition(c).label_en) for c in failed])
         version = _record(case, row, dest)
@@ -183,7 +184,8 @@ def create(
     """Create a case of ``lifecycle`` through its creation transition; returns its outcome (with its id)."""
     clock = clock or SystemClock()
     settings = settings or get_settings()
-    lc = get_lifecycle(lifecycle)
+    # A new case starts on the version in effect on the day it is created (Japan time).
+    lc = in_effect(lifecycle, japan_today(clock))
     t: Transition = lc.creation
 
     def work() -> Outcome:
@@ -198,3 +200,53 @@ def create(
         return Outcome(pid, t.trigger, t.dest, t.dest, version, role, dict(case.facts))
 
     return _run(session, None, work)
+
+
+# --- moving a running case to a new version of its lifecycle
+
+
+@dataclass(frozen=True)
+class Migrated:
+    proposal_id: int
+    from_state: str
+    to_state: str
+    case_version: int
+    deadlines: tuple[deadlines.Recomputed, ...]
+
+
+def migrate(session: Session, proposal_id: int, plan: MigrationPlan, actor: Actor, *, clock: Clock | None = None,
+            settings: Settings | None = None) -> Migrated | None:
+    """Move one case as ``plan`` says, in its own transaction, with its audit event.
+
+    Returns None, writing nothing, when the case is not (or no longer) on the plan's old
+    version, or its state stays there: a second run, or two at once, move each case once
+    (the compare-and-set on the case's version lets only one of two writers through).
+    Open deadlines are counted again under the new version's policies.
+    """
+    clock = clock or SystemClock()
+    settings = settings or get_settings()
+
+    def work() -> Migrated | None:
+        row = load_case_row(session, proposal_id)
+        if row.lifecycle != plan.lifecycle or row.lifecycle_version != plan.from_version:
+            return None
+        move = plan.move(row.state)
+        if move.stays:
+            return None
+        new = get_lifecycle(plan.lifecycle, plan.to_version)
+        open_rows = deadlines.open_duties(session, proposal_id)
+        changes, missing = deadlines.recompute(open_rows, new, japan_today(clock), settings)
+        if missing:  # refused by the plan's dry run; checked again under the lock of this change
+            raise InvalidState(f"移行先の版に期限「{'、'.join(missing)}」がありません。",
+                               f"version {plan.to_version} lacks the open deadline(s) {', '.join(missing)}", [])
+        now = clock.now()
+        version = _write_change(
+            session, row, trigger=MIGRATION_TRIGGER, to_state=move.to, actor=actor, role="system",
+            audit_inputs={"plan": plan.name, "from": f"{plan.lifecycle}@{plan.from_version}",
+                          "to": f"{plan.lifecycle}@{plan.to_version}", "supplied": dict(move.supply),
+                          "deadlines": [c.as_json() for c in changes]},
+            now=now, updates={"lifecycle_version": plan.to_version})
+        deadlines.write_recomputed(session, changes, new)
+        return Migrated(proposal_id, row.state, move.to, version, tuple(changes))
+
+    return _run(session, proposal_id, work)

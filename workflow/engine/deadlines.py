@@ -8,16 +8,17 @@ Reaching a final state closes everything still open.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 
 from config import Settings
 from db.models import Deadline
-from states import DeadlinePolicy
+from states import DeadlinePolicy, Lifecycle
 from workflow.calendar.japan import add_business_days, fiscal_year_end
-from workflow.calendar.clock import japan_today
+from workflow.calendar.clock import japan_today, to_japan
 from workflow.engine.context import Case
 from workflow.rules.contracts import contract_end
 
@@ -107,3 +108,63 @@ def on_transition(case: Case, from_state: str, to_state: str) -> None:
     if rows:
         session.execute(insert(Deadline.__table__), rows)
         case.opened.update({(r["key"], r["scope"]): r["due_on"] for r in rows})
+
+
+# --- a case moved to a new version of its lifecycle
+
+
+@dataclass(frozen=True)
+class Recomputed:
+    """An open deadline under the new version's policy: its due date before and after, and why."""
+
+    deadline_id: int
+    key: str
+    scope: str
+    due_before: date
+    due_after: date
+    kept: str = ""  # why the date did not move: "passed" (never moves a passed deadline), "same"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"key": self.key, "scope": self.scope, "due_before": self.due_before.isoformat(),
+                "due_after": self.due_after.isoformat(), **({"kept": self.kept} if self.kept else {})}
+
+
+def open_duties(session, proposal_id: int) -> list[Deadline]:
+    return list(session.execute(select(Deadline).where(Deadline.proposal_id == proposal_id,
+                                                       Deadline.closed_at.is_(None)).order_by(Deadline.id)).scalars())
+
+
+def recompute(rows: list[Deadline], new: Lifecycle, today: date, settings: Settings) -> tuple[list[Recomputed], list[str]]:
+    """Each open deadline's due date under ``new``'s policies, and the keys ``new`` no longer declares.
+
+    A deadline counted in business days is counted again from the day it opened; one owed
+    after a fiscal year end, from that year's end. A deadline already passed keeps its day
+    (moving it would erase a lateness that happened), and a new day is never before today.
+    """
+    out, missing = [], []
+    for row in rows:
+        policy = new._index["deadlines"].get(row.key)
+        if policy is None:
+            missing.append(row.key)
+            continue
+        opened = to_japan(row.opened_at).date()
+        if row.due_on < today:
+            due, kept = row.due_on, "passed"
+        elif policy.rule == "business_days":
+            due, kept = max(add_business_days(opened, days_for(policy, settings)), today), ""
+        elif policy.rule == "after_fiscal_year_end" and row.scope.isdigit():
+            due = max(add_business_days(fiscal_year_end(int(row.scope)) + timedelta(days=days_for(policy, settings)), 0),
+                      today)
+            kept = ""
+        else:
+            due, kept = row.due_on, "same"
+        if due == row.due_on and not kept:
+            kept = "same"
+        out.append(Recomputed(row.id, row.key, row.scope, row.due_on, due, kept))
+    return out, missing
+
+
+def write_recomputed(session, changes: list[Recomputed], new: Lifecycle) -> None:
+    for c in changes:
+        session.execute(update(Deadline).where(Deadline.id == c.deadline_id)
+                            .values(due_on=c.due_after, waits_on=new.deadline(c.key).waits_on))

@@ -63,13 +63,14 @@ def _build(lc: Lifecycle, predicates: dict[str, Callable[[Any], bool]]) -> Machi
 
 
 @lru_cache
-def machine_for(lifecycle: str) -> Machine:
-    return _build(get_lifecycle(lifecycle), rules_for(lifecycle).conditions)
+def machine_for(lifecycle: str, version: int | None = None) -> Machine:
+    """The machine of one version of a lifecycle (None: the newest)."""
+    return _build(get_lifecycle(lifecycle, version), rules_for(lifecycle).conditions)
 
 
-def fire(lifecycle: str, state: str, trigger: str, context: Any) -> tuple[bool, str, list[str]]:
-    """Run ``trigger`` from ``state``; returns (moved, new state, failed condition names)."""
-    machine = machine_for(lifecycle)
+def fire(lc: Lifecycle, state: str, trigger: str, context: Any) -> tuple[bool, str, list[str]]:
+    """Run ``trigger`` from ``state`` on ``lc``'s machine; returns (moved, new state, failed condition names)."""
+    machine = machine_for(lc.name, lc.version)
     model = CaseModel(context)
     with _attach_lock:
         machine.add_model(model, initial=state)
@@ -83,14 +84,14 @@ def fire(lifecycle: str, state: str, trigger: str, context: Any) -> tuple[bool, 
             machine.remove_model(model)
 
 
-def mermaid(lifecycle: str) -> str:
+def mermaid(lifecycle: str, version: int | None = None) -> str:
     """The lifecycle as a Mermaid state diagram, labelled in Japanese and English.
 
     Drawn from the same definition as the machine. We draw it ourselves rather than with
     ``GraphMachine(graph_engine="mermaid")`` because the library repeats every in-state
     action (reviews, notes, evaluations) as a self-loop, which buries the path a case takes.
     """
-    lc = get_lifecycle(lifecycle)
+    lc = get_lifecycle(lifecycle, version)
     lines = ["stateDiagram-v2", "  direction TB"]
     for s in lc.states:
         lines.append(f'  state "{s.label_ja}<br/>{s.label_en}" as {s.name}')

@@ -5,7 +5,9 @@ what each kind states (``NoticeKind.content``, answered by ``workflow/rules/
 notice_content.py`` at the moment of the change: the reasons of a decision are copied
 verbatim then, so a later correction cannot alter a notice already owed). Each letter
 records the role its recipients are reached in (``addressed_as``): the templates write
-the group's letter for the group and a copy (写し) for the department.
+the group's letter for the group and a copy (写し) for the department. Recipients named by
+the change rather than the case (``CHANGE_RECIPIENTS`` in ``states/roles.py``: the
+reviewers just asked) are resolved from the change's facts and addressed in their role.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlmodel import Session
 from config import Settings
 from db.models import Department, Notice, Organisation
 from states.notices import NOTICE_KINDS
+from states.roles import CHANGE_RECIPIENTS
 from workflow.engine.context import Case
 from workflow.engine.recipients import Recipient, recipient_groups
 from workflow.rules.notice_content import PARTS
@@ -110,10 +113,10 @@ def on_transition(case: Case, from_state: str, to_state: str) -> None:
         for part in NOTICE_KINDS[n.kind].content:
             context.update(PARTS[part](case, n, n.to))
         seen = told.setdefault(n.kind, set())
-        for extra, recipients, suffix in recipient_groups(case.session, n.to, proposal):
+        for extra, recipients, suffix in recipient_groups(case.session, n.to, proposal, case.facts):
             if not suffix:  # a letter addressed to one organisation is that organisation's
                 recipients = [r for r in recipients if r.user_id not in seen]
                 seen.update(r.user_id for r in recipients)
-            letter = {**context, **extra, "addressed_as": n.to}
+            letter = {**context, **extra, "addressed_as": CHANGE_RECIPIENTS.get(n.to, n.to)}
             enqueue(case.session, kind=n.kind, recipients=recipients, context=letter,
                     proposal_id=proposal.id, now=case.now, key=f"t:{proposal.id}:{proposal.version}:{n.kind}{suffix}")

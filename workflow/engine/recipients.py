@@ -6,6 +6,11 @@ lifecycle's: its rules say); department, the staff of the department in charge;
 department_head, its head; secretariat and approver, everyone in that role.
 ``unselected_applicants`` are the contacts of every applicant not selected (withdrawn
 applications excepted), each organisation addressed by its own letter.
+
+``new_reviewers`` is resolved from the change being applied, not from the case: the
+reviewers its effect has just asked (``ASSIGNED`` among the change's facts, written by
+``workflow/rules/reviews.py``). Adding or replacing a reviewer tells the newcomer alone;
+the reviewers already at work were asked when they were assigned.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from sqlmodel import Session
 from db.models import Membership, Organisation, ReviewAssignment, User, UserRole
 from workflow.rules.calls import MAX_REVIEW_TOTAL, score_table, unselected_applicants
 from workflow.rules.catalogue import rules_for
+from workflow.rules.reviews import ASSIGNED
 
 
 @dataclass(frozen=True)
@@ -41,7 +47,14 @@ def _contacts(organisations) -> Any:
                                                         Membership.is_contact.is_(True)))
 
 
-def resolve(session: Session, role: str, proposal) -> list[Recipient]:
+def resolve(session: Session, role: str, proposal, facts: dict[str, Any] | None = None) -> list[Recipient]:
+    """The people ``role`` reaches on the case; ``facts``: what the change being applied learnt."""
+    if role == "new_reviewers":
+        if facts is None or ASSIGNED not in facts:
+            # A definition naming them on a transition whose effect asks nobody: say so
+            # rather than send the letter to no one.
+            raise LookupError(f"{role!r} names the reviewers a change assigns; this change assigned none")
+        return _users(session, [User.id.in_(facts[ASSIGNED])])
     if role == "proposer":
         return _users(session, [_contacts([proposal.organisation_id])])
     if role == "reviewer":
@@ -71,14 +84,15 @@ def _own_result(table, organisation_id: int) -> dict[str, Any] | None:
             "ranked": sum(1 for a in table if a.rank is not None), "reviews": len(mine.reviews)}
 
 
-def recipient_groups(session: Session, role: str, proposal) -> list[tuple[dict[str, Any], list[Recipient], str]]:
+def recipient_groups(session: Session, role: str, proposal,
+                     facts: dict[str, Any] | None = None) -> list[tuple[dict[str, Any], list[Recipient], str]]:
     """(what this group's letter adds, its recipients, a key suffix) for each letter to write.
 
     Every role gets one letter, except the unselected applicants: each organisation gets
     its own, addressed to it and with its own scores and rank.
     """
     if role != "unselected_applicants":
-        return [({}, resolve(session, role, proposal), "")]
+        return [({}, resolve(session, role, proposal, facts), "")]
     table = score_table(session, proposal.id)
     orgs = session.execute(
         select(Organisation).where(Organisation.id.in_(unselected_applicants(proposal.id))).order_by(Organisation.id)

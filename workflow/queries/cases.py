@@ -19,7 +19,7 @@ from db.models import (
     User,
 )
 from config import Settings, get_settings
-from states import Lifecycle, Transition, get_lifecycle
+from states import Lifecycle, Transition, lifecycle_of  # noqa: F401  (lifecycle_of: for the case pages)
 from workflow.actors import Actor
 from workflow.calendar.clock import Clock, SystemClock
 from workflow.engine.authorization import in_reach
@@ -37,6 +37,7 @@ class ProposalLine:
     next_due: object | None
     version: int
     lifecycle: str
+    lifecycle_version: int
 
 
 def next_due():
@@ -49,7 +50,7 @@ def list_proposals(session: Session, *, state: str | None = None, limit: int = 2
     due = next_due()
     q = (
         select(Proposal.id, Proposal.title, Organisation.name, Proposal.state, Department.name_ja,
-               due.c.due, Proposal.version, Proposal.lifecycle)
+               due.c.due, Proposal.version, Proposal.lifecycle, Proposal.lifecycle_version)
         .outerjoin(Organisation, Organisation.id == Proposal.organisation_id)
         .outerjoin(Department, Department.id == Proposal.department_id)
         .outerjoin(due, due.c.proposal_id == Proposal.id)
@@ -148,5 +149,3 @@ def possible_triggers(session: Session, lc: Lifecycle, proposal, actor: Actor | 
     return [o.transition for o in offers(session, lc, proposal, actor) if o.ready]
 
 
-def lifecycle_of(proposal) -> Lifecycle:
-    return get_lifecycle(proposal.lifecycle)

@@ -14,11 +14,11 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from db.models import Contract, Deadline, Department, Proposal
-from states import LIFECYCLES, DeadlinePolicy, get_lifecycle
+from states import LIFECYCLES, DeadlinePolicy, Lifecycle, all_versions, describe_deadline, get_lifecycle
 from workflow.calendar.japan import business_days_between, fiscal_year, fiscal_year_end
 
 # The deadline rule of a duty owed after each fiscal year end (``DeadlinePolicy.rule``).
@@ -62,7 +62,7 @@ def late_duties(db: Session, today: date) -> list[LateDuty]:
     ).all()
     out = []
     for d, title, lifecycle, state, dept_ja, dept_en in rows:
-        policy = get_lifecycle(lifecycle).deadline(d.key)
+        policy = describe_deadline(lifecycle, d.key)
         out.append(LateDuty(d.proposal_id, title, lifecycle, state, dept_ja, dept_en, policy, d.scope, d.due_on,
                             (today - d.due_on).days, business_days_between(d.due_on, today)))
     out.extend(_yearly_duties_never_opened(db, today))
@@ -73,13 +73,13 @@ def late_duties(db: Session, today: date) -> list[LateDuty]:
 def _yearly_openers() -> list[tuple[str, str, DeadlinePolicy]]:
     """(lifecycle, state, policy): where a transition opens a deadline owed after each year end."""
     found = []
-    for lc in LIFECYCLES.values():
+    for lc in all_versions():
         for t in lc.transitions:
             for key in t.opens:
                 policy = lc.deadline(key)
                 if policy.rule == AFTER_YEAR_END:
                     found += [(lc.name, source, policy) for source in t.sources]
-    return found
+    return list(dict.fromkeys(found))
 
 
 def _yearly_duties_never_opened(db: Session, today: date) -> list[LateDuty]:
@@ -112,3 +112,26 @@ def by_article(duties: list[LateDuty]) -> list[Article]:
     for duty in duties:
         groups.setdefault(duty.policy.article, []).append(duty)
     return [Article(a, groups[a]) for a in sorted(groups, key=_article_order)]
+
+
+@dataclass(frozen=True)
+class VersionCount:
+    lifecycle: Lifecycle  # the version itself
+    running: int
+
+
+def running_by_version(db: Session) -> list[VersionCount]:
+    """Running cases per lifecycle version, for lifecycles with cases on more than one version.
+
+    During an amendment's transition period the board says how many cases still run under
+    the old rules (and so under the old deadlines); afterwards the table disappears.
+    """
+    rows = db.execute(select(Proposal.lifecycle, Proposal.lifecycle_version, func.count())
+                      .where(Proposal.closed_at.is_(None))
+                      .group_by(Proposal.lifecycle, Proposal.lifecycle_version)).all()
+    db.rollback()
+    versions: dict[str, int] = {}
+    for name, _version, _n in rows:
+        versions[name] = versions.get(name, 0) + 1
+    return [VersionCount(get_lifecycle(name, version), n) for name, version, n in sorted(rows)
+            if versions[name] > 1]

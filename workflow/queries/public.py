@@ -36,7 +36,7 @@ from db.models import (
     Organisation,
     Proposal,
 )
-from states import LIFECYCLES, State, get_lifecycle
+from states import LIFECYCLES, State, all_versions, describe_state
 from states.common import CONTRACT_FORM_LABELS
 from states.vocabulary import FIELDS, ORGANISATION_KINDS
 
@@ -47,10 +47,11 @@ SIDES = {"partner": ("相手方", "Partner"), "city": ("市", "City")}
 def _public_where(view: str | None = None):
     """Cases in a public state of their own lifecycle (showing ``view``, if given)."""
     parts = []
-    for lc in LIFECYCLES.values():
+    for lc in all_versions():
         names = [s.name for s in lc.states if s.is_public and view in (None, s.public_view)]
         if names:
-            parts.append(and_(Proposal.lifecycle == lc.name, Proposal.state.in_(names)))
+            parts.append(and_(Proposal.lifecycle == lc.name, Proposal.lifecycle_version == lc.version,
+                              Proposal.state.in_(names)))
     return or_(*parts) if parts else false()
 
 
@@ -62,7 +63,7 @@ class PublicCase:
 
     @property
     def view(self) -> str:
-        return get_lifecycle(self.lifecycle).state(self.state).public_view
+        return describe_state(self.lifecycle, self.state).public_view
 
 
 def public_cases(db: Session, *, view: str | None = None, after: int | None = None,
@@ -147,7 +148,7 @@ class Report:
     view: str = PROJECT
 
     def to_json(self) -> dict:
-        data = _labels(asdict(self), get_lifecycle(self.lifecycle).state(self.state), self.field)
+        data = _labels(asdict(self), describe_state(self.lifecycle, self.state), self.field)
         if self.cost_kind in CONTRACT_FORM_LABELS:
             data["cost_kind_label_ja"], data["cost_kind_label_en"] = CONTRACT_FORM_LABELS[self.cost_kind]
         return _iso(data)
@@ -242,7 +243,7 @@ class CallPage:
     view: str = CALL
 
     def to_json(self) -> dict:
-        return _iso(_labels(asdict(self), get_lifecycle(self.lifecycle).state(self.state), self.field))
+        return _iso(_labels(asdict(self), describe_state(self.lifecycle, self.state), self.field))
 
 
 def calls(db: Session, ids: list[int]) -> list[CallPage]:
@@ -295,7 +296,7 @@ def _pick(lang: str):
 
 
 def _state_label(lifecycle: str, state: str, lang: str) -> str:
-    st = get_lifecycle(lifecycle).state(state)
+    st = describe_state(lifecycle, state)
     return (st.public_label_en if lang == "en" else st.public_label_ja) or ""
 
 

@@ -17,6 +17,15 @@ are merged; the case's lifecycle is asked for only where the key alone does not 
 the case's lifecycle. No total is counted unless asked for: counting a large queue costs
 more than showing a page of it.
 
+Nobody's queue lists a case they may take no part in (``conflict_of`` in
+``workflow/rules/conflicts.py``: a member of the proposing group, or, while a call has
+no partner, of an applicant; or someone who declared a conflict of interest on the
+case), in any role: the queue is the person's own work, and the engine would refuse
+every action of theirs on it. The lists that survey a section's cases (the
+department's desk, the secretariat's list of every case and its counts) still show
+them: they describe the section's work, not the person's, and the case page offers a
+person with a conflict nothing to do (``offers`` asks the same ``in_reach``).
+
 Filters name states as ``lifecycle:state`` (or a bare state name, meaning that state in
 every lifecycle that has it); a value no list knows is refused with words, never
 answered with an empty list.
@@ -28,17 +37,18 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Callable
 
-from sqlalchemy import and_, func, or_, select, tuple_, union_all
+from sqlalchemy import and_, exists, func, or_, select, tuple_, union_all
 from sqlmodel import Session
 
-from db.models import Deadline, Department, Organisation, Proposal, ReviewAssignment
+from db.models import CallApplication, Deadline, Department, Organisation, Proposal, ReviewAssignment
 from db.types import MAX_ID  # noqa: F401  (the edges bound ids and cursors with it)
-from states import LIFECYCLES, Lifecycle, State
+from states import LIFECYCLES, VERSIONS, Lifecycle, State, all_versions, every_state
 from states.vocabulary import FIELDS
 from workflow.actors import Actor
 from workflow.errors import InvalidInput
 from workflow.queries.cases import next_due
 from workflow.rules.catalogue import rules_for
+from workflow.rules.conflicts import has_declared
 
 QUEUE_ROLES = ("reviewer", "department", "approver", "secretariat")
 # The pages of a case where a role does its part (``Transition.page`` in ``states/``);
@@ -66,7 +76,8 @@ def state_choices(keep: Callable[[Lifecycle, State], bool]) -> Choices:
     """The states a list can show, grouped by lifecycle (the same name may stand in several)."""
     out = []
     for lc in LIFECYCLES.values():
-        states = [s for s in lc.states if keep(lc, s)]
+        # Every version's states: a case may still run under one an amendment replaced.
+        states = [s for s in every_state(lc.name) if keep(lc, s)]
         if states:
             out.append((lc, states))
     return out
@@ -132,7 +143,7 @@ def _in_states(refs: list[StateRef]):
 def _not_initial():
     """A case still in its first state belongs to its authors alone (``can_see``)."""
     p = Proposal
-    return ~or_(*(and_(p.lifecycle == lc.name, p.state == lc.initial) for lc in LIFECYCLES.values()))
+    return ~or_(*(and_(p.lifecycle == lc.name, p.state == lc.initial) for lc in all_versions()))
 
 
 # --- queues
@@ -194,8 +205,8 @@ def waiting_states(role: str) -> Choices:
 
 def task_page(lifecycle: str, state: str, role: str) -> str:
     """Where ``role`` does its part on a case in ``state``: a task page, or "" for the case page."""
-    lc = LIFECYCLES[lifecycle]
-    pages = {t.page for t in lc.available_from(state) if role in t.roles}
+    pages = {t.page for lc in VERSIONS[lifecycle] if lc.has_state(state)
+             for t in lc.available_from(state) if role in t.roles}
     return next((page for page in TASK_PAGES if page in pages), "")
 
 
@@ -213,7 +224,7 @@ def _for_key(actor: Actor, role: str, key: str, lifecycles: list[str]) -> list:
     """What a deadline row of ``key`` must satisfy to stand in the queue, besides being open."""
     d, p = Deadline, Proposal
     where = [d.key == key]
-    declaring = [lc.name for lc in LIFECYCLES.values() if any(x.key == key for x in lc.deadlines)]
+    declaring = list(dict.fromkeys(lc.name for lc in all_versions() if any(x.key == key for x in lc.deadlines)))
     if sorted(lifecycles) != sorted(declaring):  # the key alone does not tell the lifecycle
         where.append(p.lifecycle.in_(lifecycles))
     if role == "reviewer":
@@ -225,15 +236,27 @@ def _for_key(actor: Actor, role: str, key: str, lifecycles: list[str]) -> list:
     return where
 
 
+def _no_interest(actor: Actor) -> list:
+    """SQL: the actor has no interest in the case (the ``conflict_of`` of the engine, as a query)."""
+    d, p = Deadline, Proposal
+    where = [~has_declared(d.proposal_id, actor.user_id)]
+    if actor.organisation_ids:
+        mine = sorted(actor.organisation_ids)
+        applied = exists().where(CallApplication.proposal_id == d.proposal_id, CallApplication.withdrawn.is_(False),
+                                 CallApplication.organisation_id.in_(mine))
+        # A call has no organisation until its partner is selected: until then its
+        # applicants are the groups it is about.
+        where.append(or_(p.organisation_id.not_in(mine), and_(p.organisation_id.is_(None), ~applied)))
+    return where
+
+
 def _reach(actor: Actor, role: str):
     """The joins and conditions that keep a queue to the cases within the actor's reach."""
     d, p = Deadline, Proposal
-    joins, where = [], [d.closed_at.is_(None), d.scope == ""]
+    joins, where = [], [d.closed_at.is_(None), d.scope == "", *_no_interest(actor)]
     if role == "reviewer":
         joins.append((ReviewAssignment, and_(ReviewAssignment.proposal_id == d.proposal_id,
                                              ReviewAssignment.reviewer_id == actor.user_id)))
-        if actor.organisation_ids:
-            where.append(or_(p.organisation_id.is_(None), p.organisation_id.not_in(actor.organisation_ids)))
     elif role == "department":
         # A department user without a department sees nothing, not every unassigned case.
         where.append(p.department_id == (actor.department_id if actor.department_id is not None else -1))

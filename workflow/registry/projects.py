@@ -48,6 +48,8 @@ from workflow.registry.file_format import (  # noqa: F401  (re-exported: the reg
 )
 
 ENGINE_ORIGIN = {"city_call": "city", "citizen_proposal": "citizen"}
+# Rows written per statement on import.
+BATCH = 500
 
 
 @dataclass
@@ -83,6 +85,7 @@ def import_file(
         cases = set(session.execute(select(Proposal.id).where(Proposal.id.in_(wanted))).scalars()) if wanted else set()
         added = updated = linked = 0
         batch: list[dict] = []
+        changes: list[dict] = []
         for done, row in enumerate(rows, start=1):
             m = ENGINE_ID.fullmatch(row.id)
             proposal_id = int(m.group(1)) if m and int(m.group(1)) in cases else None
@@ -94,14 +97,20 @@ def import_file(
                 proposal_id=proposal_id,
             )
             if row.id in existing:
-                session.execute(update(RegistryProject).where(RegistryProject.id == existing[row.id]).values(**values))
-                updated += 1
+                changes.append({"id": existing[row.id], **values})
             else:
                 batch.append(values)
-            if len(batch) >= 500 or (done == len(rows) and batch):
+            last = done == len(rows)
+            # Rows go in and are updated a batch at a time: a year of thousands of rows is a
+            # few statements, not one round trip per row.
+            if len(batch) >= BATCH or (last and batch):
                 session.execute(insert(RegistryProject), batch)
                 added += len(batch)
                 batch = []
+            if len(changes) >= BATCH or (last and changes):
+                session.execute(update(RegistryProject), changes)  # by primary key, executemany
+                updated += len(changes)
+                changes = []
             if progress and (done % 100 == 0 or done == len(rows)):
                 progress("write", done, len(rows))
         removed = 0

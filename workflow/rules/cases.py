@@ -44,7 +44,7 @@ def create_case(case: Case):
                              "only staff of a registered department can create this")
     pid = case.session.execute(
         insert(Proposal).values(
-            lifecycle=lc.name, state=lc.initial, version=0, organisation_id=organisation_id,
+            lifecycle=lc.name, lifecycle_version=lc.version, state=lc.initial, version=0, organisation_id=organisation_id,
             department_id=department_id, revision=1, created_by=actor.user_id, created_at=case.now,
             updated_at=case.now, **fields,
         ).returning(Proposal.id)

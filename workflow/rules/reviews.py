@@ -28,6 +28,10 @@ from workflow.rules.conflicts import conflicted_people, has_declared
 if TYPE_CHECKING:
     from workflow.engine.context import Case
 
+# The change's fact naming the reviewers it has just asked: the notice that asks them to
+# review goes to them alone (recipient ``new_reviewers``), not to those asked before.
+ASSIGNED = "assigned_reviewer_ids"
+
 
 def _check_candidates(case: Case, ids: list[int], input_name: str) -> None:
     """Refuse anyone who may not be asked to review this case, naming them."""
@@ -56,6 +60,7 @@ def _check_candidates(case: Case, ids: list[int], input_name: str) -> None:
 def _assign(case: Case, ids: list[int]) -> None:
     case.session.execute(insert(ReviewAssignment),
                          [dict(proposal_id=case.proposal_id, reviewer_id=r, assigned_at=case.now) for r in ids])
+    case.facts.setdefault(ASSIGNED, []).extend(ids)
 
 
 def assign_reviewers(case: Case):

@@ -113,6 +113,13 @@ TEMPLATE = """<!DOCTYPE html>
 </table>
 </section>
 {% endfor %}
+{% if r.cases_by_version %}
+<h2>手続の版ごとの案件数 <span class="muted">Cases by procedure version</span></h2>
+<p>条例等の改正の経過期間中は、改正前の手続と改正後の手続で進む案件が並存しました。<br><span class="muted">During an amendment's transition, cases ran under the old and the new procedure side by side.</span></p>
+<table><thead><tr><th>案件の種類</th><th>版</th><th>案件数</th></tr></thead><tbody>
+{% for v in r.cases_by_version %}<tr><td>{{ v.label_ja }}</td><td>第{{ v.version }}版（{{ v.amendment_ja }}）</td><td>{{ v.cases }}</td></tr>
+{% endfor %}</tbody></table>
+{% endif %}
 <p class="muted">集計日時 {{ r.generated_at }}／登録ファイルからの事業 {{ r.sources.imported }}件、システムで管理する事業 {{ r.sources.engine }}件</p>
 </body>
 </html>

@@ -323,3 +323,22 @@ def test_the_case_page_the_api_and_the_compliance_board_show_the_version(world, 
     body = Visitor(app).client.get(f"/api/v1/proposals/{new}", headers={"Authorization": f"Bearer {token}"}).json()
     assert (body["lifecycle_version"], body["state"]) == (2, "submitted")
     assert "令和9年4月1日" in body["lifecycle_amendment_ja"]
+
+
+def test_the_article_20_report_counts_cases_by_version_during_the_transition(world):
+    from cli.report_formats.html import render as render_html
+    from workflow.registry.annual_report import build_report
+
+    old = world.new_proposal(title="旧版で続く提案")
+    world.to_in_coordination(old)
+    world.new_proposal(title="新版に移る提案")
+    world.clock.advance_to_date(EFFECTIVE)
+    run(world.s, PLAN, system_actor(world.s), clock=world.clock, settings=world.settings)
+    world.new_proposal(title="施行後の提案")
+    # 令和8年度 (FY2026) ran under version 1 alone; 令和9年度 under both.
+    assert build_report(world.s, 2026, clock=world.clock)["cases_by_version"] == []
+    counted = build_report(world.s, 2027, clock=world.clock)["cases_by_version"]
+    assert [(c["lifecycle"], c["version"], c["cases"]) for c in counted] == [
+        ("citizen_proposal", 1, 1), ("citizen_proposal", 2, 2)]
+    html = render_html(build_report(world.s, 2027, clock=world.clock)).decode()
+    assert "手続の版ごとの案件数" in html and "第2版（令和9年4月1日施行の改正" in html

@@ -34,6 +34,9 @@ anything. Its keys:
                            should be the sum of), ``sum`` and ``ok``.
 ``checks_ok``              true when every total equals the sum of its parts.
 ``checks_summary_ja`` / ``checks_summary_en``: the sentence the report prints about it.
+``cases_by_version``       while an amendment made a lifecycle run under several versions in the
+                           year: one entry per ``lifecycle`` and ``version`` with ``label_ja``,
+                           ``label_en``, ``amendment_ja``, ``amendment_en`` and ``cases``; else empty.
 
 Totals and their parts are counted separately from the rows (a total is never computed
 as the sum it is then checked against), so a check fails if a row escapes a category.
@@ -41,14 +44,19 @@ as the sum it is then checked against), so a check fails if a row escapes a cate
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Any
 
+from sqlalchemy import or_, select
 from sqlmodel import Session
 
+from db.models import AuditEvent, Proposal
+from states import get_lifecycle
+from states.migration_plan import MIGRATION_TRIGGER
+
 from states.vocabulary import FIELDS
-from workflow.calendar.japan import english_fiscal_year, era_year
-from workflow.calendar.clock import Clock, SystemClock, to_japan
+from workflow.calendar.japan import english_fiscal_year, era_year, fiscal_year_end, fiscal_year_start
+from workflow.calendar.clock import JST, Clock, SystemClock, to_japan
 from workflow.registry.projects import ORIGINS, RegistryRow, cost_kind_label, year_registry
 
 ARTICLES = {"city": "第9条", "citizen": "第10条"}
@@ -146,6 +154,7 @@ def compute(rows: list[RegistryRow], fiscal_year: int, *, generated_at: datetime
         "contracted_projects": pages,
         "checks": checks,
         "checks_ok": ok,
+        "cases_by_version": [],  # build_report fills it in from the cases (an amendment's transition)
         "checks_summary_ja": (f"検算：すべての合計が内訳の和と一致しています（{len(checks)}項目）。" if ok else
                               "検算：内訳の和と一致しない合計があります：" + "、".join(c["label_ja"] for c in failed)),
         "checks_summary_en": (f"Checked: every total equals the sum of its parts ({len(checks)} checks)." if ok else
@@ -157,4 +166,40 @@ def build_report(session: Session, fiscal_year: int, *, clock: Clock | None = No
     """The Article 20 report of ``fiscal_year``: imported projects plus the engine's own."""
     reg = year_registry(session, fiscal_year)
     sources = {"imported": reg.imported, "engine": reg.engine, "engine_superseded": reg.superseded}
-    return compute(reg.rows, fiscal_year, generated_at=(clock or SystemClock()).now(), sources=sources)
+    report = compute(reg.rows, fiscal_year, generated_at=(clock or SystemClock()).now(), sources=sources)
+    report["cases_by_version"] = cases_by_version(session, fiscal_year)
+    return report
+
+
+def cases_by_version(session: Session, fiscal_year: int) -> list[dict[str, Any]]:
+    """The cases handled in the year, per version of their lifecycle, when an amendment made several run side by side.
+
+    A case counts in the year when it existed before the year ended and was not closed
+    before it began, under the version it ran under at the year's end (a later move to a
+    new version, read from its audit trail, does not count back). Empty when every
+    lifecycle ran under one version all year.
+    """
+    start = datetime.combine(fiscal_year_start(fiscal_year), time(), tzinfo=JST)
+    end = datetime.combine(fiscal_year_end(fiscal_year) + timedelta(days=1), time(), tzinfo=JST)
+    cases = session.execute(
+        select(Proposal.id, Proposal.lifecycle, Proposal.lifecycle_version)
+        .where(Proposal.created_at < end, or_(Proposal.closed_at.is_(None), Proposal.closed_at >= start))).all()
+    moved_later: dict[int, int] = {}
+    for pid, inputs in session.execute(
+            select(AuditEvent.proposal_id, AuditEvent.inputs)
+            .where(AuditEvent.trigger == MIGRATION_TRIGGER, AuditEvent.at >= end).order_by(AuditEvent.seq.desc())):
+        moved_later[pid] = int(str(inputs.get("from", "@1")).rsplit("@", 1)[1])  # the earliest move wins
+    session.rollback()
+    counts: dict[tuple[str, int], int] = {}
+    for pid, name, version in cases:
+        key = (name, moved_later.get(pid, version))
+        counts[key] = counts.get(key, 0) + 1
+    rows = [(name, version, n) for (name, version), n in counts.items()]
+    several = {name for name, _, _ in rows if sum(1 for n, _, _ in rows if n == name) > 1}
+    out = []
+    for name, version, n in sorted(rows):
+        if name in several:
+            lc = get_lifecycle(name, version)
+            out.append({"lifecycle": name, "version": version, "label_ja": lc.label_ja, "label_en": lc.label_en,
+                        "amendment_ja": lc.amendment_ja, "amendment_en": lc.amendment_en, "cases": n})
+    return out

@@ -37,7 +37,7 @@ from db.migrate import upgrade
 from db.session import make_engine
 from states import get_lifecycle
 
-LC = get_lifecycle("citizen_proposal")
+LC = get_lifecycle("citizen_proposal", 1)  # the cases are filled as version 1 cases
 N_PROPOSALS = 100_000
 N_REVIEWERS = 40
 N_ORGS = 2_000
@@ -127,7 +127,7 @@ def fill(engine) -> dict:
             dept = rng.randint(1, N_DEPTS) if state not in ("draft", "submitted") else None
             created = now - timedelta(days=rng.randint(1, 1500))
             field = rng.randint(1, 12)
-            proposals.append((pid, "citizen_proposal", state, 5, org, dept, 1, proposers[org - 1], created, created,
+            proposals.append((pid, "citizen_proposal", LC.version, state, 5, org, dept, 1, proposers[org - 1], created, created,
                               None if state == "draft" else created, f"提案{pid}：地域の協働事業",
                               "目的", "内容", field, "役割", 1_000_000, "subsidy", "[]", False))
             if state == "draft":
@@ -153,7 +153,7 @@ def fill(engine) -> dict:
                 done = pair if state in PAST_REVIEW else pair[:1] if rng.random() < 0.3 else []
                 for r in done:
                     reviews.append((pid, r, 1, 4, 4, 3, 4, "妥当", created))
-        pcols = ["id", "lifecycle", "state", "version", "organisation_id", "department_id", "revision",
+        pcols = ["id", "lifecycle", "lifecycle_version", "state", "version", "organisation_id", "department_id", "revision",
                  "created_by", "created_at", "updated_at", "submitted_at", "title", "purpose", "content", "field",
                  "proposed_roles", "estimated_cost_yen", "desired_contract_form", "confidential_fields", "cancelled"]
         missing = [c for c, (nullable, default) in known["proposal"].items()

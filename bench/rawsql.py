@@ -61,9 +61,9 @@ SELECT_PROPOSAL_NAMES_DEPT = text(
 
 INSERT_PROPOSAL = text(
     "INSERT INTO proposal (title, purpose, content, field, proposed_roles, confidential_fields, lifecycle, "
-    "state, version, organisation_id, revision, created_by, created_at, updated_at, cancelled) "
+    "lifecycle_version, state, version, organisation_id, revision, created_by, created_at, updated_at, cancelled) "
     "VALUES (:title, :purpose, :content, :field, :proposed_roles, :confidential_fields, :lifecycle, "
-    ":state, 0, :organisation_id, 1, :created_by, :now, :now, :cancelled) RETURNING id"
+    ":lifecycle_version, :state, 0, :organisation_id, 1, :created_by, :now, :now, :cancelled) RETURNING id"
 )
 INSERT_REVISION = text(
     "INSERT INTO proposalrevision (title, purpose, content, field, proposed_roles, confidential_fields, "
@@ -210,7 +210,7 @@ class RawLifecycle:
             self.day = lambda d: d
         self.today = today
         self.fy = fiscal_year(today)
-        lc = get_lifecycle(LIFECYCLE)
+        lc = get_lifecycle(LIFECYCLE, 1)  # the version the engine starts cases on at the bench clock
         due = {k: add_business_days(today, days_for(lc.deadline(k), settings))
                for k in ("decision", "receipt", "review", "coordination", "decision_pending", "contracting",
                          "final_evaluation")}
@@ -308,7 +308,7 @@ class RawLifecycle:
         ids, now = self.ids, self.now
         with self._tx() as conn:
             pid = conn.execute(INSERT_PROPOSAL, dict(
-                self.content, lifecycle=LIFECYCLE, state="draft", organisation_id=self.city.org,
+                self.content, lifecycle=LIFECYCLE, lifecycle_version=1, state="draft", organisation_id=self.city.org,
                 created_by=ids["proposer"], now=now, cancelled=False)).scalar_one()
             conn.execute(INSERT_REVISION, dict(self.content, proposal_id=pid, created_by=ids["proposer"], now=now))
             # The row just written: draft, version 0, revision 1.

@@ -65,7 +65,12 @@ class World:
         self.to_under_review(pid)
         self.do(pid, "submit_review", "reviewer1", **SCORES)
         self.do(pid, "submit_review", "reviewer2", **SCORES)
-        self.do(pid, "finish_review", "secretariat")
+        self.finish_review(pid)
+
+    def finish_review(self, pid: int) -> None:
+        """Close the review; under version 2 (令和9年4月1日施行) the public presentation comes first."""
+        if self.do(pid, "finish_review", "secretariat").to_state == "public_presentation":
+            self.do(pid, "record_presentation", "secretariat", note="公開プレゼンテーションを実施した")
 
     def to_awaiting_decision(self, pid: int) -> None:
         self.to_in_coordination(pid)

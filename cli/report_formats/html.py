@@ -1,7 +1,9 @@
 """The report as one HTML page, printable on A4 (each project report starts a new page).
 
 Rendered by Jinja2 with autoescaping: project names and texts come from departments'
-files and from citizens, and are shown as text, never as markup.
+files and from citizens, and are shown as text, never as markup. Each table of figures
+is followed by its chart (inline SVG from ``charts``, escaped there), 180 mm wide and
+never split across pages.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from typing import Any
 
 from jinja2 import Environment, StrictUndefined
 
+from cli.report_formats.charts import charts
 from cli.report_formats.labels import (
     NOT_RECORDED_JA,
     OWNER_KIND_JA,
@@ -40,6 +43,10 @@ TEMPLATE = """<!DOCTYPE html>
   .page th { width: 30%; background: #dce6f1; text-align: left; }
   .muted { color: #5b6270; font-size: 9pt; }
   .text { white-space: pre-line; }
+  figure.chart { width: 180mm; margin: 0 0 6mm; break-inside: avoid; page-break-inside: avoid;
+                 -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  figure.chart svg { display: block; width: 180mm; height: auto; overflow: visible; }
+  .keep { break-inside: avoid; page-break-inside: avoid; }
 </style>
 </head>
 <body>
@@ -55,6 +62,7 @@ TEMPLATE = """<!DOCTYPE html>
 <tr class="total"><td>協働事業の総数</td><td class="n">{{ "{:,}".format(r.projects.total) }}</td></tr>
 </tbody>
 </table>
+<figure class="chart" data-chart="owners">{{ svg.owners }}</figure>
 
 <h2>{{ sections.fields }}</h2>
 <table>
@@ -66,6 +74,7 @@ TEMPLATE = """<!DOCTYPE html>
 <tr class="total"><td></td><td>合計</td><td class="n">{{ r.fields_total.ward }}</td><td class="n">{{ r.fields_total.bureau }}</td><td class="n">{{ r.fields_total.total }}</td></tr>
 </tbody>
 </table>
+<figure class="chart" data-chart="fields">{{ svg.fields }}</figure>
 
 <h2>{{ sections.contracted }}</h2>
 <table>
@@ -78,6 +87,22 @@ TEMPLATE = """<!DOCTYPE html>
 </tbody>
 </table>
 {% if r.contracted.amount_unknown %}<p class="muted">契約金額の登録がない事業が{{ r.contracted.amount_unknown }}件あり、金額の合計には含まれていません。</p>{% endif %}
+<figure class="chart" data-chart="origins">{{ svg.origins }}</figure>
+{% if svg.trends is defined %}
+
+<div class="keep">
+<h2>{{ sections.trends }} <span class="muted">Year on year</span></h2>
+<table>
+<thead><tr><th>年度</th><th>事業数</th><th>協働契約のある事業</th><th>契約件数</th><th>契約金額</th></tr></thead>
+<tbody>
+{% for t in r.trends %}
+<tr><td>{{ t.era_year }}<br><span class="muted">{{ t.english_fiscal_year }}</span></td><td class="n">{{ "{:,}".format(t.projects) }}</td><td class="n">{{ "{:,}".format(t.contracted_projects) }}</td><td class="n">{{ "{:,}".format(t.contracts) }}</td><td class="n">{{ "{:,}".format(t.amount_yen) }}円</td></tr>
+{% endfor %}
+</tbody>
+</table>
+</div>
+<figure class="chart" data-chart="trends">{{ svg.trends }}</figure>
+{% endif %}
 
 <h2>{{ sections.list }}</h2>
 <table>
@@ -132,5 +157,5 @@ _template = _env.from_string(TEMPLATE)
 def render(report: dict[str, Any]) -> bytes:
     return _template.render(
         r=report, title_ja=TITLE_JA, title_en=TITLE_EN, sections=SECTIONS_JA, parts=PAGE_PARTS_JA,
-        owner_kind=OWNER_KIND_JA, cost=cost_text, not_recorded=NOT_RECORDED_JA,
+        owner_kind=OWNER_KIND_JA, cost=cost_text, not_recorded=NOT_RECORDED_JA, svg=charts(report),
     ).encode("utf-8")

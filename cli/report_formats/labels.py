@@ -12,9 +12,30 @@ SECTIONS_JA = {
     "list": "4　協働契約のある事業の一覧",
     "pages": "5　協働契約のある事業の報告",
     "checks": "検算",
+    "trends": "参考　協働事業の推移（年度別）",
 }
 PAGE_PARTS_JA = ("1　協働契約の相手方", "2　事業費", "3　事業内容", "4　事業実績", "5　協働で事業を行った効果")
 NOT_RECORDED_JA = "（登録なし）"
+
+# The charts: each title and the name of each series, Japanese first, then English.
+CHART_TITLES = {
+    "owners": ("所管別の協働事業の数", "Projects by owner"),
+    "fields": ("分野別の協働事業の数（区役所・局）", "Projects by field, ward offices and bureaus"),
+    "origins": ("協働契約のある事業（根拠別）", "Contracted projects by origin"),
+    "trends": ("協働事業の推移（年度別）", "Year on year"),
+}
+SERIES = {
+    "ward": ("区役所", "Ward offices"),
+    "bureau": ("局", "Bureaus"),
+    "projects": ("事業数", "Projects"),
+    "contracted_projects": ("協働契約のある事業", "Contracted projects"),
+    "contracts": ("契約件数", "Contracts"),
+    "amount_yen": ("契約金額", "Contract amount"),
+}
+PANELS = {
+    "counts": ("事業数・契約件数", "Projects and contracts"),
+    "amount": ("契約金額（円）", "Contract amount (yen)"),
+}
 
 
 def yen(amount: int | None) -> str:

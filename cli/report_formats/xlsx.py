@@ -4,6 +4,12 @@ Every sheet prints on A4 fitted to the page width, repeats its title and header 
 every page, and numbers its pages in the footer. The project reports (one per contracted
 project, the five parts of the city's published report) are one sheet with a page break
 after each project.
+
+Under each table of figures is its chart: a native Excel chart whose series are the
+table's cells (not a picture), so it follows any correction typed into the table, and
+no wider than the table so that fitting the sheet to the page does not shrink it. The
+colours are the html report's (``charts.COLOURS``). When the report holds several
+years, a sheet 「推移」 has the figures per year and their charts.
 """
 
 from __future__ import annotations
@@ -14,14 +20,21 @@ import unicodedata
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.data_source import AxDataSource, StrRef
+from openpyxl.chart.label import DataLabelList
+from openpyxl.chart.marker import DataPoint
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
+from cli.report_formats.charts import COLOURS
 from cli.report_formats.labels import (
+    CHART_TITLES,
     NOT_RECORDED_JA,
     OWNER_KIND_JA,
     PAGE_PARTS_JA,
+    PANELS,
     SECTIONS_JA,
     TITLE_JA,
     cost_text,
@@ -118,6 +131,41 @@ def _print_setup(ws: Worksheet, *, landscape: bool = False, title_rows: str = "1
     ws.oddFooter.right.text = "&A"
 
 
+def _chart(title: tuple[str, str], *, horizontal: bool, width: float, height: float) -> BarChart:
+    """A clustered bar chart with each bar's figure on it (in its cell's number format)."""
+    chart = BarChart()
+    chart.type = "bar" if horizontal else "col"
+    chart.grouping = "clustered"
+    chart.title = "\n".join(title)
+    chart.width, chart.height = width, height  # cm
+    # Every flag spelled out: Excel reads a missing one as its own default, not as "no".
+    chart.dataLabels = DataLabelList(showVal=True, showLegendKey=False, showCatName=False, showSerName=False,
+                                     showPercent=False, showBubbleSize=False)
+    # openpyxl leaves the axes' "delete" unset, which recent Excel reads as hidden axes.
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.y_axis.majorGridlines = None
+    chart.x_axis.axPos, chart.y_axis.axPos = ("l", "b") if horizontal else ("b", "l")
+    if horizontal:
+        # The table's first row at the top, as it reads.
+        chart.x_axis.scaling.orientation = "maxMin"
+    chart.legend.position = "b"
+    return chart
+
+
+def _series(ws: Worksheet, chart: BarChart, columns: list[tuple[int, str]], header: int, first: int,
+            last: int, categories: int) -> None:
+    """One series per column (its name from the header cell), over rows ``first``..``last``."""
+    for col, key in columns:
+        chart.add_data(Reference(ws, min_col=col, min_row=header, max_row=last), titles_from_data=True)
+        chart.series[-1].graphicalProperties.solidFill = COLOURS[key].lstrip("#")
+        chart.series[-1].graphicalProperties.line.noFill = True
+    # The categories are the table's labels: text, so a string reference (set_categories makes a numeric one).
+    labels = AxDataSource(strRef=StrRef(f=Reference(ws, min_col=categories, min_row=first, max_row=last)))
+    for series in chart.series:
+        series.cat = labels
+
+
 def _summary(wb: Workbook, report: dict[str, Any]) -> None:
     ws = wb.active
     ws.title = "概要"
@@ -135,6 +183,15 @@ def _summary(wb: Workbook, report: dict[str, Any]) -> None:
     ws.append([f"集計日時：{report['generated_at']}　登録ファイルからの事業 {report['sources']['imported']}件、"
                f"システムで管理する事業 {report['sources']['engine']}件"])
     ws.cell(ws.max_row, 1).font = Font(name=FONT, size=9, color="595959")
+    # Rows 4 and 5 are the ward offices' and the bureaus' projects.
+    chart = _chart(CHART_TITLES["owners"], horizontal=True, width=14.5, height=6)
+    _series(ws, chart, [(2, "projects")], header=3, first=4, last=5, categories=1)
+    for idx, kind in enumerate(("ward", "bureau")):
+        point = DataPoint(idx=idx)
+        point.graphicalProperties.solidFill = COLOURS[kind].lstrip("#")
+        chart.series[0].dPt.append(point)
+    chart.legend = None
+    ws.add_chart(chart, f"A{ws.max_row + 2}")
     _print_setup(ws)
 
 
@@ -147,6 +204,10 @@ def _fields(wb: Workbook, report: dict[str, Any]) -> None:
         _row(ws, [f["number"], f["name_ja"], f["ward"], f["bureau"], f["total"]], {3: COUNT, 4: COUNT, 5: COUNT})
     t = report["fields_total"]
     _row(ws, ["", "合計", t["ward"], t["bureau"], t["total"]], {3: COUNT, 4: COUNT, 5: COUNT}, total=True)
+    last = ws.max_row - 1  # the fields, without the total
+    chart = _chart(CHART_TITLES["fields"], horizontal=True, width=15.5, height=14)
+    _series(ws, chart, [(3, "ward"), (4, "bureau")], header=3, first=4, last=last, categories=2)
+    ws.add_chart(chart, f"A{ws.max_row + 2}")
     _print_setup(ws)
 
 
@@ -159,10 +220,49 @@ def _origins(wb: Workbook, report: dict[str, Any]) -> None:
     fmt = {3: COUNT, 4: COUNT, 5: YEN}
     for o in c["by_origin"].values():
         _row(ws, [o["label_ja"], o["article"], o["projects"], o["contracts"], o["amount_yen"]], fmt)
+    last = ws.max_row
     _row(ws, ["合計", "", c["projects"], c["contracts"], c["amount_yen"]], fmt, total=True)
     if c["amount_unknown"]:
         ws.append([f"契約金額の登録がない事業が{c['amount_unknown']}件あり、金額の合計には含まれていません。"])
         ws.cell(ws.max_row, 1).font = Font(name=FONT, size=9)
+    title_ja, title_en = CHART_TITLES["origins"]
+    counts = _chart((f"{title_ja}　{PANELS['counts'][0]}", f"{title_en}: {PANELS['counts'][1]}"),
+                    horizontal=True, width=14, height=6.5)
+    _series(ws, counts, [(3, "projects"), (4, "contracts")], header=3, first=4, last=last, categories=1)
+    amount = _chart((f"{title_ja}　{PANELS['amount'][0]}", f"{title_en}: {PANELS['amount'][1]}"),
+                    horizontal=True, width=14, height=5.5)
+    _series(ws, amount, [(5, "amount_yen")], header=3, first=4, last=last, categories=1)
+    amount.legend = None
+    top = ws.max_row + 2
+    ws.add_chart(counts, f"A{top}")
+    ws.add_chart(amount, f"A{top + 15}")  # below the first chart (6.5 cm is about 13 rows)
+    _print_setup(ws)
+
+
+def _trends(wb: Workbook, report: dict[str, Any]) -> None:
+    years = report.get("trends", [])
+    if len(years) < 2:
+        return  # one year is the other sheets' figures again
+    ws = wb.create_sheet("推移")
+    _columns(ws, [16, 11, 18, 11, 18])
+    _title(ws, report, SECTIONS_JA["trends"], 5)
+    _header(ws, ["年度", "事業数", "協働契約のある事業", "契約件数", "契約金額"])
+    for t in years:
+        _row(ws, [t["era_year"], t["projects"], t["contracted_projects"], t["contracts"], t["amount_yen"]],
+             {2: COUNT, 3: COUNT, 4: COUNT, 5: YEN})
+    last = ws.max_row
+    title_ja, title_en = CHART_TITLES["trends"]
+    counts = _chart((f"{title_ja}　{PANELS['counts'][0]}", f"{title_en}: {PANELS['counts'][1]}"),
+                    horizontal=False, width=14.5, height=7.5)
+    _series(ws, counts, [(2, "projects"), (3, "contracted_projects"), (4, "contracts")], header=3, first=4,
+            last=last, categories=1)
+    amount = _chart((f"{title_ja}　{PANELS['amount'][0]}", f"{title_en}: {PANELS['amount'][1]}"),
+                    horizontal=False, width=14.5, height=6.5)
+    _series(ws, amount, [(5, "amount_yen")], header=3, first=4, last=last, categories=1)
+    amount.legend = None
+    top = last + 2
+    ws.add_chart(counts, f"A{top}")
+    ws.add_chart(amount, f"A{top + 17}")  # below the first chart (7.5 cm is about 15 rows)
     _print_setup(ws)
 
 
@@ -220,7 +320,7 @@ def _checks(wb: Workbook, report: dict[str, Any]) -> None:
 
 def render(report: dict[str, Any]) -> bytes:
     wb = Workbook()
-    for sheet in (_summary, _fields, _origins, _project_list, _project_pages, _checks):
+    for sheet in (_summary, _fields, _origins, _trends, _project_list, _project_pages, _checks):
         sheet(wb, report)
     wb.properties.title = f"{report['fiscal_year_label_ja']} {TITLE_JA}"
     wb.properties.creator = "Kyodo"

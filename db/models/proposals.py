@@ -39,6 +39,9 @@ class Proposal(ProposalContent, table=True):
     # The version of the lifecycle the case runs under (states.registry); moved only by a
     # migration plan, through the engine.
     lifecycle_version: int = 1
+    # A proposal made in a round (募集) and, for a theme round, for one of its themes.
+    round_id: int | None = Field(default=None, foreign_key="proposalround.id", index=True)
+    theme_id: int | None = Field(default=None, foreign_key="roundtheme.id")
     state: str = Field(max_length=40, index=True)
     version: int = 1
     # Empty only for a city's call for partners (Art. 9) until its partner is selected.

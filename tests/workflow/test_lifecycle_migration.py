@@ -281,6 +281,38 @@ def test_a_run_killed_midway_and_run_again_moves_every_case_exactly_once(world, 
     assert counts == {pid: 1 for pid in ids} and versions == {2}
 
 
+def _kyodo_migrate(db_engine, tmp_path) -> subprocess.Popen:
+    """`kyodo states migrate` as an operator runs it, on the test's database."""
+    from pathlib import Path
+
+    kyodo = Path(sys.executable).parent / "kyodo"
+    env = {**os.environ, "KYODO_DATABASE_URL": db_engine.url.render_as_string(hide_password=False),
+           "KYODO_VAR_DIR": str(tmp_path / "var")}
+    return subprocess.Popen([str(kyodo), "states", "migrate", PLAN.name], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+@pytest.mark.parametrize("db_engine", ["postgres"], indirect=True)
+def test_two_kyodo_states_migrate_commands_at_once_and_one_killed_move_each_case_once(world, db_engine, tmp_path):
+    ids = _drafts(world, 300)
+    first, second = _kyodo_migrate(db_engine, tmp_path), _kyodo_migrate(db_engine, tmp_path)
+    deadline = time.monotonic() + 120
+    while len(_each_moved_once(world, ids)[0]) < 10:
+        assert time.monotonic() < deadline and first.poll() is None, first.communicate()
+        time.sleep(0.02)
+    first.send_signal(signal.SIGKILL)  # killed midway, while the other is still at work
+    first.wait(timeout=30)
+    out, err = second.communicate(timeout=300)
+    assert second.returncode == 0, (out[-2000:], err[-2000:])
+    again = _kyodo_migrate(db_engine, tmp_path)
+    out, err = again.communicate(timeout=300)
+    assert again.returncode == 0, (out[-2000:], err[-2000:])
+    counts, versions = _each_moved_once(world, ids)
+    assert counts == {pid: 1 for pid in ids} and versions == {2}
+
+
 def test_migration_events_read_in_the_case_history(world):
     pid = world.new_proposal()
     run(world.s, PLAN, system_actor(world.s), clock=world.clock, settings=world.settings)

@@ -37,6 +37,13 @@ anything. Its keys:
 ``cases_by_version``       while an amendment made a lifecycle run under several versions in the
                            year: one entry per ``lifecycle`` and ``version`` with ``label_ja``,
                            ``label_en``, ``amendment_ja``, ``amendment_en`` and ``cases``; else empty.
+``trends``                 the years so far, oldest first: one entry per fiscal year the registry
+                           holds (imported rows or projects derived from the engine) up to and
+                           including the report's own, each ``fiscal_year``, ``era_year``
+                           (``"令和2年度"``), ``english_fiscal_year`` (``"FY2020 (April 2020 –
+                           March 2021)"``), ``projects`` (all projects), ``contracted_projects``,
+                           ``contracts`` and ``amount_yen``, counted as the report of that year
+                           counts them. The report's own year is always there, with its figures.
 
 Totals and their parts are counted separately from the rows (a total is never computed
 as the sum it is then checked against), so a check fails if a row escapes a category.
@@ -50,14 +57,15 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlmodel import Session
 
-from db.models import AuditEvent, Proposal
+from db.models import AuditEvent, Contract, Proposal, RegistryProject
 from states import get_lifecycle
 from states.migration_plan import MIGRATION_TRIGGER
 
 from states.vocabulary import FIELDS
 from workflow.calendar.japan import english_fiscal_year, era_year, fiscal_year_end, fiscal_year_start
+from workflow.calendar.japan import fiscal_year as fiscal_year_of
 from workflow.calendar.clock import JST, Clock, SystemClock, to_japan
-from workflow.registry.projects import ORIGINS, RegistryRow, cost_kind_label, year_registry
+from workflow.registry.projects import ENGINE_ORIGIN, ORIGINS, RegistryRow, cost_kind_label, year_registry
 
 ARTICLES = {"city": "第9条", "citizen": "第10条"}
 
@@ -77,6 +85,12 @@ def _page(row: RegistryRow) -> dict[str, Any]:
         "cost_kind_ja": kind_ja, "cost_kind_en": kind_en, "content": row.content, "results": row.results,
         "effect": row.effect, "source": row.source, "proposal_id": row.proposal_id,
     }
+
+
+def _trend(fy: int, projects: int, contracted: dict[str, Any]) -> dict[str, Any]:
+    return {"fiscal_year": fy, "era_year": era_year(fy), "english_fiscal_year": english_fiscal_year(fy),
+            "projects": projects, "contracted_projects": contracted["projects"],
+            "contracts": contracted["contracts"], "amount_yen": contracted["amount_yen"]}
 
 
 def compute(rows: list[RegistryRow], fiscal_year: int, *, generated_at: datetime,
@@ -155,6 +169,8 @@ def compute(rows: list[RegistryRow], fiscal_year: int, *, generated_at: datetime
         "checks": checks,
         "checks_ok": ok,
         "cases_by_version": [],  # build_report fills it in from the cases (an amendment's transition)
+        # build_report adds the earlier years from the registry; the rows given here are one year's.
+        "trends": [_trend(fiscal_year, total, contracted)],
         "checks_summary_ja": (f"検算：すべての合計が内訳の和と一致しています（{len(checks)}項目）。" if ok else
                               "検算：内訳の和と一致しない合計があります：" + "、".join(c["label_ja"] for c in failed)),
         "checks_summary_en": (f"Checked: every total equals the sum of its parts ({len(checks)} checks)." if ok else
@@ -167,8 +183,37 @@ def build_report(session: Session, fiscal_year: int, *, clock: Clock | None = No
     reg = year_registry(session, fiscal_year)
     sources = {"imported": reg.imported, "engine": reg.engine, "engine_superseded": reg.superseded}
     report = compute(reg.rows, fiscal_year, generated_at=(clock or SystemClock()).now(), sources=sources)
-    report["cases_by_version"] = cases_by_version(session, fiscal_year)
+    report["trends"] = trends(session, fiscal_year, report)
+    report["cases_by_version"] = cases_by_version(session, fiscal_year)  # ends the read transaction
     return report
+
+
+def registry_years(session: Session, up_to: int) -> list[int]:
+    """The fiscal years up to ``up_to`` that have projects: imported rows, or engine projects.
+
+    An engine project counts in every fiscal year its contract (or recorded exemption)
+    runs in, as ``engine_projects`` counts it.
+    """
+    years = set(session.execute(
+        select(RegistryProject.fiscal_year).where(RegistryProject.fiscal_year <= up_to).distinct()).scalars())
+    for start, end in session.execute(
+            select(Contract.period_start, Contract.period_end).join(Proposal, Proposal.id == Contract.proposal_id)
+            .where(Proposal.lifecycle.in_(list(ENGINE_ORIGIN)), Contract.period_start <= fiscal_year_end(up_to))):
+        years.update(range(fiscal_year_of(start), min(fiscal_year_of(end), up_to) + 1))
+    return sorted(years)
+
+
+def trends(session: Session, fiscal_year: int, report: dict[str, Any]) -> list[dict[str, Any]]:
+    """One entry per year of the registry up to ``fiscal_year``; that year's from ``report`` itself."""
+    out = []
+    for year in sorted(set(registry_years(session, fiscal_year)) | {fiscal_year}):
+        if year == fiscal_year:
+            out.append(_trend(year, report["projects"]["total"], report["contracted"]))
+            continue
+        # Counted by the same code as the year's own report, so the figures agree with it.
+        earlier = compute(year_registry(session, year).rows, year, generated_at=datetime.now(JST))
+        out.append(_trend(year, earlier["projects"]["total"], earlier["contracted"]))
+    return out
 
 
 def cases_by_version(session: Session, fiscal_year: int) -> list[dict[str, Any]]:

@@ -276,7 +276,7 @@ class RawLifecycle:
         for kind, role, *_ in notify:
             recipients = conn.execute(RECIPIENTS[role], dict(
                 organisation_id=row.organisation_id, proposal_id=row.id, department_id=department_id)).all()
-            context = {**base, **kind_context(kind, role)}
+            context = {**base, **kind_context(kind, role), "addressed_as": role}  # the letter's own reader
             for user_id, name, email, language in recipients:
                 if not email:
                     continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import database, demo, lifecycle, notices, proposals, registry, users, web
+from cli import database, demo, lifecycle, notices, proposals, registry, rounds, users, web
 
 app = typer.Typer(
     help="Kyodo（協働）: 市民協働条例にもとづく協働事業のワークフロー / the citizen-collaboration workflow engine",
@@ -17,6 +17,7 @@ app.add_typer(proposals.app, name="proposals")
 app.add_typer(notices.app, name="notices")
 app.add_typer(users.app, name="users")
 app.add_typer(users.departments_app, name="departments")
+app.add_typer(rounds.app, name="rounds")
 app.command("demo")(demo.demo)
 app.command("worker")(notices.worker)
 app.command("beat")(notices.beat)

@@ -14,6 +14,9 @@ Each deadline's policy is read from its case's own lifecycle. The digest lists, 
 reviewer, the cases in a state that waits on reviewers where the lifecycle's rules say
 the reviewer still has something to review (``review_pending``: a proposal not yet
 reviewed, or a call with an application not yet scored by them).
+
+The same scan reminds groups whose proposal in a round (募集) is still a draft a few days
+before the round closes (``notifications/round_closing.py``).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from sqlmodel import Session
 from config import Settings
 from db.models import Deadline, Membership, Notice, Proposal, ReviewAssignment, User
 from db.session import begin_write, write
+from notifications import round_closing
 from states import DeadlinePolicy, describe_state, lifecycle_of
 from states.roles import ROLES
 from workflow.calendar.japan import add_business_days, business_days_between, is_business_day
@@ -169,7 +173,8 @@ def scan(session: Session, clock: Clock, settings: Settings) -> int:
             session.commit()
             pending = 0
     session.commit()
-    return written
+    # Not a deadline of a case but of a round: its drafts are reminded on the same scan.
+    return written + round_closing.scan(session, clock, settings)
 
 
 def _proposals(session: Session, ids: list[int]) -> dict[int, object]:

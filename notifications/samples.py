@@ -199,3 +199,15 @@ _SPECIFIC.update({
         "valid_hours": 1,
     },
 })
+
+
+# Written by the reminder scan for a group whose proposal in a round is still a draft
+# a few days before the round closes (notifications/round_closing.py).
+_SPECIFIC.update({
+    "round_closing": lambda city: {
+        "round": {"id": 3, "title_ja": "令和3年度 市民協働事業提案制度（テーマ提示型）",
+                  "title_en": "Citizen collaboration proposals, FY2021 (themes offered by departments)",
+                  "opens_on": date(2021, 6, 1), "closes_on": date(2021, 7, 30)},
+        "days": 3,
+    },
+})

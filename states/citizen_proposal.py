@@ -83,7 +83,8 @@ _decision = (Notify("decision", "proposer"), Notify("decision", "department"))
 
 TRANSITIONS = (
     Transition("submit", ("draft",), "submitted", _p, "提案する", "Submit the proposal", "第10条第1項",
-               conditions=("proposal_complete",), opens=("decision",),
+               # The window first: after the close nothing else matters, and the refusal is logged.
+               conditions=("round_window_open", "round_consultation_held", "proposal_complete"), opens=("decision",),
                notify=(Notify("receipt", "proposer", "decision"),), effect="mark_submitted"),
     Transition("start_review", ("submitted",), "under_review", ("secretariat",),
                "審査を開始する（審査員・所管課の決定）", "Start the review (assign reviewers and department)",

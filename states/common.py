@@ -125,6 +125,19 @@ CONDITIONS: tuple[Condition, ...] = (
               "the evaluation for that fiscal year is open and not yet published", "第15条第1項", on_inputs=True),
     Condition("both_sides_evaluated", "市と相手方の双方の評価がそろっていること",
               "both the city and the partner have submitted their evaluation", "第15条第2項", on_inputs=True),
+    # A proposal made in a round (募集) is received only inside the round's window, and,
+    # where the round asks for it, after a prior consultation (事前相談) with the secretariat.
+    # A proposal outside any round is received whenever it comes (Art. 10(1)).
+    Condition("round_window_open", "募集に応募する提案は、募集期間内（受付開始日から受付終了日まで、日本時間）であること",
+              "a proposal made in a round is submitted within the round's window (first to last day, Japan time)",
+              unmet_ja="募集期間外のため提出できません。募集期間は、提案書の編集画面の「応募する募集」で確認できます。",
+              unmet_en="The round is not accepting applications now; its window is shown in the proposal editor "
+                       "under “Round applied to”."),
+    Condition("round_consultation_held", "事前相談を求める募集では、提出の前に事前相談を済ませていること",
+              "where the round requires a prior consultation, the group has had one before submitting",
+              unmet_ja="この募集に応募するには、事前に市民協働推進課との事前相談が必要です。団体のページから事前相談を申し込んでください。",
+              unmet_en="This round requires a prior consultation with the secretariat before you apply; "
+                       "request one from your group's page."),
     Condition("annual_evaluations_published", "開始した年度評価がすべて公表されていること",
               "every annual evaluation that was opened has been published", "第15条第2項",
               unmet_ja="公表されていない年度評価があります。年度評価を公表してから終了してください。",

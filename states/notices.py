@@ -38,6 +38,9 @@ NOTICE_KINDS: dict[str, NoticeKind] = {
     # Written by the reminder scan and the daily digest, not by a transition.
     "reminder": NoticeKind("期限のお知らせ", "Deadline reminder"),
     "reviewer_digest": NoticeKind("審査待ち案件のお知らせ（日次）", "Daily review queue digest"),
+    # Written by the reminder scan too: a group whose proposal in a round (募集) is still
+    # a draft is told, a few days before the round closes, that it must submit by then.
+    "round_closing": NoticeKind("募集の締切が近づいています", "A round closes soon"),
     # The city's call for partners (Article 9): the reviewers are asked to score every
     # application; the selected applicant and every other applicant are told the outcome.
     "call_review_assigned": NoticeKind("公募の選定審査のお願い", "Call for partners: review assigned",

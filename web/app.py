@@ -202,8 +202,8 @@ FALLBACK_PAGE = """<!doctype html><html lang="ja"><head><meta charset="utf-8"><t
 
 def create_app(*, engine: Engine | None = None, clock: Clock | None = None, settings: Settings | None = None,
                web_settings: WebSettings | None = None) -> FastAPI:
-    from web.routes import (account, api, auth, calls, cases, department, health, oidc, organisations, portal,
-                            public, queue, secretariat, users)
+    from web.routes import (account, api, auth, calls, cases, department, health, oidc, consultations, organisations,
+                            portal, public, queue, rounds, secretariat, users)
 
     web_settings = web_settings or get_web_settings()
     app = FastAPI(
@@ -222,8 +222,8 @@ def create_app(*, engine: Engine | None = None, clock: Clock | None = None, sett
 
     _install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, oidc, organisations, portal, calls, cases, queue, department, secretariat, users, public, account,
-                   health, api):
+    for module in (auth, oidc, consultations, organisations, portal, calls, cases, queue, department, secretariat, users, public, account,
+                   rounds, health, api):
         app.include_router(module.router)
 
     # Added innermost first: the edge's limits are checked before any handler reads a body

@@ -10,7 +10,8 @@ Which is which is read from the lifecycle's creation transition, not from its na
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 from sqlmodel import Session
@@ -23,9 +24,10 @@ from states.vocabulary import CONFIDENTIALISABLE_FIELDS, FIELDS
 from web.casepage import can_edit
 from web.deps import Forbidden, visible_case
 from web.pages import render
+from workflow import round_entry
 from workflow.actors import Actor
 from workflow.errors import InvalidInput
-from workflow.rules.content import REQUIRED_CALL_FIELDS, REQUIRED_PROPOSAL_FIELDS, clean_content
+from workflow.rules.content import REQUIRED_CALL_FIELDS, REQUIRED_PROPOSAL_FIELDS, ROUND_FIELDS, clean_content
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,8 @@ assert {f.name for f in PROPOSAL_FIELDS + CALL_FIELDS} | {"confidential_fields"}
     "the editor must offer every field of the content"
 
 CONFIDENTIAL_CHOICES = CONFIDENTIALISABLE_FIELDS
-# Blank means "not given" for these, not an empty text.
-_NULLABLE = ("field", "estimated_cost_yen", "desired_contract_form", "closing_on")
+# Blank means "not given" for these, not an empty text (no round: a proposal at any time).
+_NULLABLE = ("field", "estimated_cost_yen", "desired_contract_form", "closing_on", *ROUND_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,37 @@ def kind_of(lc: Lifecycle) -> Kind:
     if asks & {"selection_criteria", "closing_on"}:
         return Kind(CALL_FIELDS, False, required_now)
     return Kind(PROPOSAL_FIELDS, True, required_now)
+
+
+def _round_label(choice: round_entry.Choice) -> tuple[str, str]:
+    r = choice.round
+    ja, en = round_entry.window_words(r)
+    title_ja, title_en = round_entry.round_title(r)
+    if choice.open_now:
+        return f"{title_ja}（募集期間：{ja}）", f"{title_en} (window: {en})"
+    return f"{title_ja}（受付終了・募集期間：{ja}）", f"{title_en} (closed; window: {en})"
+
+
+def with_rounds(kind: Kind, db: Session, lc: Lifecycle, today: date, proposal=None) -> Kind:
+    """A group's editor with the round and theme to apply to, while the proposal may still name them.
+
+    Offered are the rounds accepting applications today (the round a draft already names
+    stays offered after it closes, so that saving other fields keeps it), and their themes.
+    Only a new proposal or a draft names its round: once submitted, where it applied is settled.
+    """
+    if kind.fields is not PROPOSAL_FIELDS or (proposal is not None and proposal.state != lc.initial):
+        return kind
+    found = round_entry.choices(db, today, keep_round_id=proposal.round_id if proposal is not None else None)
+    if not found:
+        return kind
+    rounds = tuple((str(c.round.id), _round_label(c)) for c in found)
+    themes = tuple((str(t.id), (f"{round_entry.round_title(c.round)[0]}：{t.title}",
+                                f"{round_entry.round_title(c.round)[1]}: {t.title}"))
+                   for c in found for t in c.themes)
+    extra = (EditorField("round_id", "select", False, rounds),)
+    if themes:
+        extra += (EditorField("theme_id", "select", False, themes),)
+    return replace(kind, fields=extra + kind.fields)
 
 
 def editable_case(db: Session, actor: Actor, pid: int):
@@ -103,6 +136,11 @@ def read(form, kind: Kind) -> dict[str, Any]:
         data[f.name] = value
     if kind.confidential:
         data["confidential_fields"] = sorted(v for v in form.getlist("confidential_fields") if isinstance(v, str))
+        # The round chosen on the page is read even if it closed before the form came back:
+        # the engine then refuses it, saying so, rather than the proposal losing its round unseen.
+        for name in ROUND_FIELDS:
+            if name not in data and isinstance(form.get(name), str):
+                data[name] = form.get(name).strip()
     return data
 
 

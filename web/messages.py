@@ -279,9 +279,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 
 def _merge() -> None:
-    from web import messages_accounts, messages_cases, messages_edges, messages_lists
+    from web import messages_accounts, messages_cases, messages_edges, messages_lists, messages_rounds
 
-    for part in (messages_cases.MESSAGES, messages_lists.MESSAGES, messages_edges.MESSAGES, messages_accounts.MESSAGES):
+    for part in (messages_cases.MESSAGES, messages_lists.MESSAGES, messages_edges.MESSAGES, messages_accounts.MESSAGES,
+                 messages_rounds.MESSAGES):
         clash = set(part) & set(MESSAGES)
         if clash:
             raise KeyError(f"message keys declared twice: {sorted(clash)}")

@@ -43,7 +43,7 @@ from web.errors import ErrorOut, api_error, error_json
 from web.i18n import fmt_time
 from web.messages import MESSAGES
 from workflow.accounts import digest as token_hash
-from workflow import calls, engine, proposals
+from workflow import calls, engine, proposals, round_entry
 from workflow.actors import Actor, load_actor
 from workflow.calendar.clock import japan_today
 from workflow.engine.authorization import ACCEPTING
@@ -203,11 +203,19 @@ class ProposalFields(BaseModel):
         None, max_length=10, description="Article 13: content, proposed_roles, estimated_cost_yen")
 
 
-class ProposalCreate(ProposalFields):
+class RoundChoice(BaseModel):
+    """Where a group's proposal applies: a round (募集) accepting applications, and one of its themes."""
+
+    round_id: int | None = Field(None, ge=1, le=MAX_ID, description="a round accepting applications today (募集); "
+                                 "a proposal in a round can be submitted only within its window. None: no round")
+    theme_id: int | None = Field(None, ge=1, le=MAX_ID, description="one of that round's themes (テーマ提示型)")
+
+
+class ProposalCreate(ProposalFields, RoundChoice):
     organisation_id: int = Field(..., ge=1, le=MAX_ID)
 
 
-class ProposalUpdate(ProposalFields):
+class ProposalUpdate(ProposalFields, RoundChoice):
     selection_criteria: str | None = Field(None, max_length=MAX_TEXT, description="a call for partners only")
     closing_on: date | None = Field(None, description="a call for partners only")
     version: int = Field(..., ge=0, le=MAX_ID, description="the version you last saw; 409 if it changed since")
@@ -289,6 +297,8 @@ class ProposalOut(BaseModel):
     confidential_fields: list[str]
     selection_criteria: str = Field("", description="a call for partners: what the selection weighs")
     closing_on: date | None = Field(None, description="a call for partners: the last day to apply")
+    round_id: int | None = Field(None, description="the round (募集) the proposal applies to, if any")
+    theme_id: int | None = Field(None, description="the round's theme it applies to, if any")
     submitted_at: datetime | None
     decided_at: datetime | None
     possible_transitions: list[TransitionOut] = Field(description="what you may do now, from the lifecycle")
@@ -380,7 +390,8 @@ def _out(db: Session, pid: int, actor: Actor, request: Request, clock) -> Propos
         organisation_id=p.organisation_id, department_id=p.department_id, title=p.title, purpose=p.purpose,
         content=p.content, field=p.field, proposed_roles=p.proposed_roles, estimated_cost_yen=p.estimated_cost_yen,
         desired_contract_form=p.desired_contract_form, confidential_fields=list(p.confidential_fields or []),
-        selection_criteria=p.selection_criteria or "", closing_on=p.closing_on, submitted_at=p.submitted_at,
+        selection_criteria=p.selection_criteria or "", closing_on=p.closing_on, round_id=p.round_id,
+        theme_id=p.theme_id, submitted_at=p.submitted_at,
         decided_at=p.decided_at,
         possible_transitions=[_transition_out(lc, o.transition) for o in offers if o.ready],
         blocked_transitions=[
@@ -440,8 +451,12 @@ def apply_transition(pid: CaseId, body: TransitionIn, request: Request, db: Sess
     if t is not None and t.page in NOT_THROUGH_API:
         label = lc.trigger_label(body.trigger) or (body.trigger, body.trigger)
         raise NotAllowed(f"「{label[0]}」は API からは行えません。", f"{label[1]} is not done through the API")
-    out = engine.apply(db, pid, body.trigger, actor, body.inputs, expected_version=body.version, clock=clock,
-                       settings=request.app.state.settings)
+    try:
+        out = engine.apply(db, pid, body.trigger, actor, body.inputs, expected_version=body.version, clock=clock,
+                           settings=request.app.state.settings)
+    except KyodoError as exc:
+        # A submission after its round closed is kept in the round's trail (the engine rolled it back).
+        raise round_entry.refused(db, exc, pid, actor, clock) from None
     return OutcomeOut(proposal_id=out.proposal_id, trigger=out.trigger, from_state=out.from_state,
                       to_state=out.to_state, version=out.version, role=out.role,
                       facts={k: (v.isoformat() if isinstance(v, date) else v) for k, v in out.facts.items()})

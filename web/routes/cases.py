@@ -20,7 +20,7 @@ from web.casepage import Confirmation, case_context
 from web.deps import ClockDep, CurrentUser, SessionDep, verify_csrf, visible_case, Id
 from web.forms import echo_values, has_generic_form, read_inputs
 from web.pages import flash, language, render
-from workflow import engine
+from workflow import engine, round_entry
 from workflow.engine.inputs import validate
 from web.errors import refusal
 from workflow.errors import KyodoError, NotAllowed
@@ -96,6 +96,7 @@ async def act(pid: Id, request: Request, db: SessionDep, actor: CurrentUser, clo
         out = engine.apply(db, pid, trigger, actor, inputs, expected_version=version, clock=clock,
                            settings=request.app.state.settings)
     except KyodoError as exc:
+        exc = round_entry.refused(db, exc, pid, actor, clock)  # a late submission is kept in its round's trail
         refused = refusal(exc, lang)
         # Keyed by trigger: the page finds the form that holds it (adopt and reject share one).
         extra = {"form_errors": {trigger: refused.errors}, "form_messages": {trigger: refused.message},

@@ -100,8 +100,14 @@ def new_form(request: Request, db: SessionDep, actor: CurrentUser,
     if org_id not in actor.organisation_ids:
         raise Forbidden("所属する団体の名前でのみ提案を作成できます。", "You can propose only for your own organisation.")
     org = db.get(Organisation, org_id)
-    kind = editor.kind_of(in_effect(proposals.LIFECYCLE, japan_today(request.app.state.clock)))
+    kind = _new_kind(db, japan_today(request.app.state.clock))
     return editor.page(request, kind=kind, values=editor.blank(kind), errors={}, action="/proposals/new", org=org)
+
+
+def _new_kind(db, today) -> editor.Kind:
+    """The editor of a new proposal: the lifecycle's fields, and the rounds open today."""
+    lc = in_effect(proposals.LIFECYCLE, today)
+    return editor.with_rounds(editor.kind_of(lc), db, lc, today)
 
 
 @router.post("/proposals/new", dependencies=[Proposer])
@@ -114,7 +120,7 @@ async def create(request: Request, db: SessionDep, actor: CurrentUser, clock: Cl
     if org_id not in actor.organisation_ids:
         raise Forbidden("所属する団体の名前でのみ提案を作成できます。", "You can propose only for your own organisation.")
     org = db.get(Organisation, org_id)
-    kind = editor.kind_of(in_effect(proposals.LIFECYCLE, japan_today(request.app.state.clock)))
+    kind = _new_kind(db, japan_today(clock))
     lang = language(request)
     data = editor.read(form, kind)
     clean, errors = editor.check(data, lang)
@@ -133,11 +139,16 @@ async def create(request: Request, db: SessionDep, actor: CurrentUser, clock: Cl
     return RedirectResponse(f"/proposals/{pid}", status_code=303)
 
 
+def _edit_kind(db, row, p, today) -> editor.Kind:
+    lc = lifecycle_of(row)
+    return editor.with_rounds(editor.kind_of(lc), db, lc, today, p)
+
+
 @router.get("/proposals/{pid}/edit")
-def edit_form(pid: Id, request: Request, db: SessionDep, actor: CurrentUser):
+def edit_form(pid: Id, request: Request, db: SessionDep, actor: CurrentUser, clock: ClockDep):
     row = editor.editable_case(db, actor, pid)
-    kind = editor.kind_of(lifecycle_of(row))
     p = db.get(Proposal, pid)
+    kind = _edit_kind(db, row, p, japan_today(clock))
     owner = _owner(db, row)
     db.rollback()
     return editor.page(request, kind=kind, values=editor.as_form(p, kind), errors={}, action=f"/proposals/{pid}/edit",
@@ -148,8 +159,8 @@ def edit_form(pid: Id, request: Request, db: SessionDep, actor: CurrentUser):
 async def save(pid: Id, request: Request, db: SessionDep, actor: CurrentUser, clock: ClockDep):
     form = await request.form()
     row = editor.editable_case(db, actor, pid)
-    kind = editor.kind_of(lifecycle_of(row))
     p = db.get(Proposal, pid)
+    kind = _edit_kind(db, row, p, japan_today(clock))
     owner = _owner(db, row)
     lang = language(request)
     data = editor.read(form, kind)

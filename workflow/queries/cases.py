@@ -120,6 +120,10 @@ def _unmet(lc: Lifecycle, t: Transition, case) -> tuple[tuple[str, str, str], ..
         c = lc.condition(name)
         if c.on_inputs or predicates[name](case):
             continue
+        said = case.memo.get(("unmet", name))  # what a rule could say with the case's own facts (a date)
+        if said:
+            out.append((name, *said))
+            continue
         fill = {"required_reviews": case.settings.required_reviews}
         ja = (c.unmet_ja or f"条件を満たしていません：{c.label_ja}").format(**fill)
         en = (c.unmet_en or f"Not yet possible: {c.label_en}").format(**fill)

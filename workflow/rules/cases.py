@@ -14,9 +14,10 @@ from sqlalchemy import insert, select
 
 from db.models import AuditEvent, Department, Organisation, Proposal, ProposalRevision
 from db.models.proposals import CONTENT_FIELDS
+from workflow import round_entry
 from workflow.calendar.clock import japan_today
 from workflow.errors import InvalidInput, NotAllowed, NotFound
-from workflow.rules.content import REQUIRED_CALL_FIELDS, REQUIRED_PROPOSAL_FIELDS, clean_content, filled
+from workflow.rules.content import REQUIRED_CALL_FIELDS, REQUIRED_PROPOSAL_FIELDS, ROUND_FIELDS, clean_content, filled
 
 if TYPE_CHECKING:
     from workflow.engine.context import Case
@@ -26,6 +27,9 @@ def create_case(case: Case):
     """Insert the draft and its first revision; the engine then writes the audit event."""
     v, lc, actor = case.values, case.lifecycle, case.actor
     fields = {k: val for k, val in clean_content(v.get("content") or {}).items() if val not in (None, "")}
+    entry = {k: fields.pop(k) for k in ROUND_FIELDS if k in fields}
+    if entry:
+        round_entry.check_choice(case.session, entry.get("round_id"), entry.get("theme_id"), japan_today(case.clock))
     for name in ("selection_criteria", "closing_on"):
         if name in v:
             fields[name] = v[name]
@@ -46,7 +50,7 @@ def create_case(case: Case):
         insert(Proposal).values(
             lifecycle=lc.name, lifecycle_version=lc.version, state=lc.initial, version=0, organisation_id=organisation_id,
             department_id=department_id, revision=1, created_by=actor.user_id, created_at=case.now,
-            updated_at=case.now, **fields,
+            updated_at=case.now, **fields, **entry,
         ).returning(Proposal.id)
     ).scalar_one()
     case.session.execute(insert(ProposalRevision).values(
@@ -57,6 +61,7 @@ def create_case(case: Case):
 def record_revision(case: Case):
     row = case.proposal
     changes = clean_content(case.values["content"])
+    entry = _round_change(case, {k: changes.pop(k) for k in ROUND_FIELDS if k in changes})
     merged = {k: getattr(row, k) for k in CONTENT_FIELDS}
     merged.update(changes)
     number = row.revision + 1
@@ -64,7 +69,25 @@ def record_revision(case: Case):
         proposal_id=row.id, number=number, note=case.values.get("revision_note", ""), created_by=case.actor.user_id,
         created_at=case.now, **{k: merged[k] for k in CONTENT_FIELDS if merged[k] is not None}))
     case.facts["revision"] = number
-    return {**changes, "revision": number}
+    return {**changes, **entry, "revision": number}
+
+
+def _round_change(case: Case, given: dict) -> dict:
+    """The round and theme given with a revision, checked when they change anything.
+
+    Where a proposal applies is settled when it is submitted: only a draft changes it.
+    """
+    row = case.proposal
+    round_id = given.get("round_id", row.round_id)
+    # Another round drops the theme of the last one, unless a theme is named with it.
+    theme_id = given.get("theme_id", row.theme_id if round_id == row.round_id else None)
+    if (round_id, theme_id) == (row.round_id, row.theme_id):
+        return {}
+    if row.state != case.lifecycle.initial:
+        raise InvalidInput(next(iter(given)), "提出した後は、応募する募集とテーマを変更できません。",
+                           "the round and theme cannot change once the proposal is submitted")
+    round_entry.check_choice(case.session, round_id, theme_id, japan_today(case.clock), kept_round_id=row.round_id)
+    return {"round_id": round_id, "theme_id": theme_id}
 
 
 # --- conditions

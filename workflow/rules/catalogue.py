@@ -26,6 +26,7 @@ from workflow.rules import (
     notes,
     own_projects,
     reviews,
+    rounds,
 )
 from workflow.rules.notice_content import PARTS
 
@@ -48,15 +49,19 @@ _SHARED_EFFECTS = {**cases.EFFECTS, **notes.EFFECTS, **reviews.EFFECTS, **decisi
                    **conflicts.EFFECTS}
 _SHARED_CONDITIONS = {**cases.CONDITIONS, **contracts.CONDITIONS, **own_projects.CONDITIONS,
                       **evaluations.CONDITIONS}
+# A citizen proposal may be made in a round (募集) and is received inside its window. The
+# round's rules are declared with the shared conditions (states/common.py), so a call for
+# partners answers them too: it is never made in a round, and they hold for a case without one.
+_ROUND_CONDITIONS = rounds.CONDITIONS
 
 RULES: dict[str, Rules] = {
     "citizen_proposal": Rules(
-        conditions={**_SHARED_CONDITIONS, **reviews.CONDITIONS},
+        conditions={**_SHARED_CONDITIONS, **reviews.CONDITIONS, **_ROUND_CONDITIONS},
         effects=_SHARED_EFFECTS,
         review_pending=reviews.pending_case_review,
     ),
     "city_call": Rules(
-        conditions={**_SHARED_CONDITIONS, **reviews.CONDITIONS, **calls.CONDITIONS},
+        conditions={**_SHARED_CONDITIONS, **reviews.CONDITIONS, **calls.CONDITIONS, **_ROUND_CONDITIONS},
         effects={**_SHARED_EFFECTS, **calls.EFFECTS},
         review_pending=reviews.pending_application_review,
     ),

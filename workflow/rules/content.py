@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from db.models.proposals import CONTENT_FIELDS
+from db.types import MAX_ID
 from states.common import CONTRACT_FORMS
 from states.vocabulary import CONFIDENTIALISABLE_FIELDS, FIELDS
 from workflow.errors import InvalidInput
@@ -18,6 +19,11 @@ from workflow.errors import InvalidInput
 REQUIRED_PROPOSAL_FIELDS = ("title", "purpose", "content", "field", "proposed_roles")
 REQUIRED_CALL_FIELDS = ("title", "purpose", "content", "field", "selection_criteria")
 TEXT_FIELDS = ("title", "purpose", "content", "proposed_roles", "selection_criteria")
+# The round (募集) a proposal is made in and, for a theme round, its theme: chosen by the
+# group with the rest of the content, but kept on the case only (a revision copies what
+# the group wrote, not where it applied). Which round and theme may be chosen is checked
+# against the rounds themselves (``workflow/round_entry.py``).
+ROUND_FIELDS = ("round_id", "theme_id")
 MAX_TITLE = 200
 MAX_TEXT = 20_000
 # Yen amounts are stored as 64-bit integers.
@@ -41,7 +47,7 @@ def clean_content(data: dict[str, Any]) -> dict[str, Any]:
     """Check the author's fields; returns them converted (numbers as int, dates as date)."""
     if not isinstance(data, dict):
         raise InvalidInput("content", "提案書の内容の形式が正しくありません。", "content must be a set of named fields")
-    unknown = sorted(set(data) - set(CONTENT_FIELDS))
+    unknown = sorted(set(data) - set(CONTENT_FIELDS) - set(ROUND_FIELDS))
     if unknown:
         raise InvalidInput(unknown[0], f"提案書にない項目です：{'、'.join(map(str, unknown))}",
                            f"unknown fields: {unknown}")
@@ -71,6 +77,14 @@ def clean_content(data: dict[str, Any]) -> dict[str, Any]:
         _whole(out, "estimated_cost_yen", *bad)
         if not 0 <= out["estimated_cost_yen"] <= MAX_YEN:
             raise InvalidInput("estimated_cost_yen", *bad)
+    for name, ja, en in (("round_id", "募集の指定が正しくありません。", "round: not a valid round number"),
+                         ("theme_id", "テーマの指定が正しくありません。", "theme: not a valid theme number")):
+        if out.get(name) is not None:
+            if isinstance(out[name], bool):
+                raise InvalidInput(name, ja, en)
+            _whole(out, name, ja, en)
+            if not 1 <= out[name] <= MAX_ID:
+                raise InvalidInput(name, ja, en)
     if out.get("desired_contract_form") is not None and out["desired_contract_form"] not in CONTRACT_FORMS:
         raise InvalidInput("desired_contract_form", "希望する契約形態が正しくありません。",
                            f"contract form must be one of {CONTRACT_FORMS}")

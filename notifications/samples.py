@@ -211,3 +211,15 @@ _SPECIFIC.update({
         "days": 3,
     },
 })
+
+
+# Written when the secretariat schedules a group's public presentation in a round
+# (workflow/panels.py): the date is the Japan date, the time Japan time as written.
+_SPECIFIC.update({
+    "presentation_scheduled": lambda city: {
+        "round": {"id": 5, "title_ja": "令和9年度 市民協働事業提案制度（自由提案型）",
+                  "title_en": "Citizen collaboration proposals, FY2027 (free proposals)"},
+        "slot": {"date": date(2027, 7, 10), "time": "14:30", "place": "市庁舎 1階 市民協働ホール",
+                 "online_url": "https://meet.city.example.jp/presentation-2027", "position": 3},
+    },
+})

@@ -52,7 +52,8 @@ def _transitions() -> tuple[Transition, ...]:
                 "record_presentation", (PRESENTATION.name,), "in_coordination", ("secretariat",),
                 "公開プレゼンテーションの結果を記録し所管課調整に進める",
                 "Record the public presentation and start coordination", "第10条第2項",
-                inputs=("note",), effect="record_note", note=("presentation", "note")))
+                inputs=("note",), effect="record_note", note=("presentation", "note"),
+                conditions=("panel_scores_complete",)))
         elif t.trigger == "withdraw":
             out.append(replace(t, sources=t.sources + (PRESENTATION.name,)))
         else:

@@ -138,6 +138,15 @@ CONDITIONS: tuple[Condition, ...] = (
               unmet_ja="この募集に応募するには、事前に市民協働推進課との事前相談が必要です。団体のページから事前相談を申し込んでください。",
               unmet_en="This round requires a prior consultation with the secretariat before you apply; "
                        "request one from your group's page."),
+    # A round's public presentation is scored by its review panel (審査委員会) on the round's
+    # weighted criteria; it is recorded only once every panel member without a conflict of
+    # interest has scored every criterion. A proposal outside any round has no panel.
+    Condition("panel_scores_complete", "募集の審査委員（利害関係のある委員を除く）全員が、すべての審査基準を採点していること",
+              "every member of the round's review panel without a conflict of interest has scored every criterion",
+              "第10条第2項",
+              unmet_ja="審査委員の採点がそろっていません。利害関係のない委員全員が、すべての審査基準を採点してから記録してください。",
+              unmet_en="The review panel's scores are not all in: every member without a conflict of interest must "
+                       "score every criterion first."),
     Condition("annual_evaluations_published", "開始した年度評価がすべて公表されていること",
               "every annual evaluation that was opened has been published", "第15条第2項",
               unmet_ja="公表されていない年度評価があります。年度評価を公表してから終了してください。",

@@ -41,6 +41,9 @@ NOTICE_KINDS: dict[str, NoticeKind] = {
     # Written by the reminder scan too: a group whose proposal in a round (募集) is still
     # a draft is told, a few days before the round closes, that it must submit by then.
     "round_closing": NoticeKind("募集の締切が近づいています", "A round closes soon"),
+    # Written by the secretariat's scheduling of a round's public presentation
+    # (workflow/panels.py): the group is told when and where it presents.
+    "presentation_scheduled": NoticeKind("公開プレゼンテーションの日程のお知らせ", "Public presentation scheduled"),
     # The city's call for partners (Article 9): the reviewers are asked to score every
     # application; the selected applicant and every other applicant are told the outcome.
     "call_review_assigned": NoticeKind("公募の選定審査のお願い", "Call for partners: review assigned",

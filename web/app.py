@@ -203,7 +203,7 @@ FALLBACK_PAGE = """<!doctype html><html lang="ja"><head><meta charset="utf-8"><t
 def create_app(*, engine: Engine | None = None, clock: Clock | None = None, settings: Settings | None = None,
                web_settings: WebSettings | None = None) -> FastAPI:
     from web.routes import (account, api, auth, calls, cases, department, health, oidc, consultations, organisations,
-                            portal, public, queue, rounds, secretariat, users)
+                            panels, portal, public, queue, round_results, rounds, secretariat, users)
 
     web_settings = web_settings or get_web_settings()
     app = FastAPI(
@@ -223,7 +223,7 @@ def create_app(*, engine: Engine | None = None, clock: Clock | None = None, sett
     _install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (auth, oidc, consultations, organisations, portal, calls, cases, queue, department, secretariat, users, public, account,
-                   rounds, health, api):
+                   rounds, panels, round_results, health, api):
         app.include_router(module.router)
 
     # Added innermost first: the edge's limits are checked before any handler reads a body

@@ -279,10 +279,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 
 def _merge() -> None:
-    from web import messages_accounts, messages_cases, messages_edges, messages_lists, messages_rounds
+    from web import (messages_accounts, messages_cases, messages_edges, messages_lists, messages_panels,
+                     messages_results, messages_rounds)
 
     for part in (messages_cases.MESSAGES, messages_lists.MESSAGES, messages_edges.MESSAGES, messages_accounts.MESSAGES,
-                 messages_rounds.MESSAGES):
+                 messages_rounds.MESSAGES, messages_results.MESSAGES, messages_panels.MESSAGES):
         clash = set(part) & set(MESSAGES)
         if clash:
             raise KeyError(f"message keys declared twice: {sorted(clash)}")

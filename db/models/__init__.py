@@ -13,5 +13,13 @@ from db.models.people import Department, Membership, Organisation, User, UserRol
 from db.models.proposals import CaseNote, Proposal, ProposalRevision  # noqa: F401
 from db.models.registry import RegistryProject  # noqa: F401
 from db.models.reviews import Review, ReviewAssignment  # noqa: F401
-from db.models.rounds import Consultation, ProposalRound, RoundCriterion, RoundTheme  # noqa: F401
+from db.models.rounds import (  # noqa: F401
+    Consultation,
+    PanelMember,
+    PanelScore,
+    PresentationSlot,
+    ProposalRound,
+    RoundCriterion,
+    RoundTheme,
+)
 from db.models.security import AccountToken, ApiToken, LoginAttempt, UserSession  # noqa: F401

@@ -79,3 +79,38 @@ class Consultation(SQLModel, table=True):
                        description="the secretariat's notes: confidential (never public, not shown to the group)")
     recorded_by: int | None = Field(default=None, foreign_key="user.id")
     recorded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class PanelMember(SQLModel, table=True):
+    """A member of a round's review panel (審査委員会), who scores the public presentations."""
+
+    __table_args__ = (UniqueConstraint("round_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="proposalround.id", index=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    added_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class PanelScore(SQLModel, table=True):
+    """One panel member's points on one criterion for one proposal (confidential until the results are published)."""
+
+    __table_args__ = (UniqueConstraint("proposal_id", "member_id", "criterion_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposal.id", index=True)
+    member_id: int = Field(foreign_key="user.id")
+    criterion_id: int = Field(foreign_key="roundcriterion.id")
+    points: int
+    scored_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class PresentationSlot(SQLModel, table=True):
+    """When and where a group presents its proposal in public, and in which order."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposal.id", unique=True)
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    place: str = Field(default="", max_length=300)
+    online_url: str = Field(default="", max_length=500)
+    position: int = Field(default=1, description="order of presentation")

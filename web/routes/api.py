@@ -491,9 +491,9 @@ def my_queue(db: SessionDep, actor: ApiUser, clock: ClockDep,
 Page = Annotated[int | None, Query(ge=1, le=MAX_ID, description="the last id of the previous page")]
 
 
-def _public_page(db, view: str, after: int | None, limit: int) -> tuple[list[int], int | None]:
-    """One page of the cases public in ``view``, and the ``after`` of the next page (None at the end)."""
-    ids = public.public_ids(db, view=view, after=after, limit=limit + 1)
+def _public_page(db, view: str, after: int | None, limit: int, today: date) -> tuple[list[int], int | None]:
+    """One page of the cases public in ``view`` on ``today``, and the ``after`` of the next page (None at the end)."""
+    ids = public.public_ids(db, view=view, after=after, limit=limit + 1, today=today)
     more = len(ids) > limit
     ids = ids[:limit]
     return ids, ids[-1] if more and ids else None
@@ -501,13 +501,17 @@ def _public_page(db, view: str, after: int | None, limit: int) -> tuple[list[int
 
 @router.get("/public/projects", responses=PUBLIC_ERRORS,
             summary="公開されている協働事業（5項目の報告）/ public project reports")
-def public_projects(db: SessionDep, after: Page = None, limit: Annotated[int, Query(ge=1, le=500)] = 100):
-    ids, next_after = _public_page(db, public.PROJECT, after, limit)
-    return {"projects": [r.to_json() for r in public.reports(db, ids)], "next_after": next_after}
+def public_projects(db: SessionDep, clock: ClockDep, after: Page = None,
+                    limit: Annotated[int, Query(ge=1, le=500)] = 100):
+    today = japan_today(clock)
+    ids, next_after = _public_page(db, public.PROJECT, after, limit, today)
+    return {"projects": [r.to_json() for r in public.reports(db, ids, today)], "next_after": next_after}
 
 
 @router.get("/public/calls", responses=PUBLIC_ERRORS,
             summary="公開されている公募（第9条）/ public calls for partners")
-def public_calls(db: SessionDep, after: Page = None, limit: Annotated[int, Query(ge=1, le=500)] = 100):
-    ids, next_after = _public_page(db, public.CALL, after, limit)
-    return {"calls": [c.to_json() for c in public.calls(db, ids)], "next_after": next_after}
+def public_calls(db: SessionDep, clock: ClockDep, after: Page = None,
+                 limit: Annotated[int, Query(ge=1, le=500)] = 100):
+    today = japan_today(clock)
+    ids, next_after = _public_page(db, public.CALL, after, limit, today)
+    return {"calls": [c.to_json() for c in public.calls(db, ids, today)], "next_after": next_after}

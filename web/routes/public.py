@@ -15,8 +15,9 @@ import io
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
-from web.deps import OptionalUser, SessionDep, SettingsDep, verify_csrf, Id, AfterId
+from web.deps import ClockDep, OptionalUser, SessionDep, SettingsDep, verify_csrf, Id, AfterId
 from web.pages import language, render
+from workflow.calendar.clock import japan_today
 from workflow.errors import NotFound
 from workflow.queries import public
 
@@ -24,18 +25,19 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
 
 @router.get("/public")
-def projects(request: Request, db: SessionDep, actor: OptionalUser, settings: SettingsDep,
+def projects(request: Request, db: SessionDep, actor: OptionalUser, settings: SettingsDep, clock: ClockDep,
              after: AfterId = None):
-    cases = public.public_cases(db, after=after, limit=settings.page_size + 1)
+    today = japan_today(clock)
+    cases = public.public_cases(db, after=after, limit=settings.page_size + 1, today=today)
     more = len(cases) > settings.page_size
     cases = cases[: settings.page_size]
-    return render(request, "public_list.html", {"items": public.pages(db, cases), "cost_kinds": public.COST_KINDS,
+    return render(request, "public_list.html", {"items": public.pages(db, cases, today), "cost_kinds": public.COST_KINDS,
                                                 "next_after": cases[-1].id if more and cases else None})
 
 
 @router.get("/public/proposals/{pid}")
-def project(pid: Id, request: Request, db: SessionDep, actor: OptionalUser):
-    found = public.page(db, pid)
+def project(pid: Id, request: Request, db: SessionDep, actor: OptionalUser, clock: ClockDep):
+    found = public.page(db, pid, japan_today(clock))
     if found is None:
         raise NotFound(f"公開されている事業 {pid} はありません。", f"no public project {pid}")
     return render(request, "public_report.html", {"r": found, "cost_kinds": public.COST_KINDS,
@@ -54,25 +56,29 @@ def _csv(request: Request, columns, items: list, to_row, filename: str) -> Respo
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-def _reports(db) -> list[public.Report]:
-    return public.reports(db, public.public_ids(db, view=public.PROJECT))
+# A round's cases become public together, on its publication date by the app's clock (Japan date).
+
+def _reports(db, today) -> list[public.Report]:
+    return public.reports(db, public.public_ids(db, view=public.PROJECT, today=today), today)
 
 
-def _calls(db) -> list[public.CallPage]:
-    return public.calls(db, public.public_ids(db, view=public.CALL))
+def _calls(db, today) -> list[public.CallPage]:
+    return public.calls(db, public.public_ids(db, view=public.CALL, today=today), today)
 
 
 @router.get("/public/data.csv")
-def data_csv(request: Request, db: SessionDep):
-    return _csv(request, public.CSV_COLUMNS, _reports(db), public.csv_row, "kyodo-projects.csv")
+def data_csv(request: Request, db: SessionDep, clock: ClockDep):
+    return _csv(request, public.CSV_COLUMNS, _reports(db, japan_today(clock)), public.csv_row, "kyodo-projects.csv")
 
 
 @router.get("/public/calls.csv")
-def calls_csv(request: Request, db: SessionDep):
-    return _csv(request, public.CALL_CSV_COLUMNS, _calls(db), public.call_csv_row, "kyodo-calls.csv")
+def calls_csv(request: Request, db: SessionDep, clock: ClockDep):
+    return _csv(request, public.CALL_CSV_COLUMNS, _calls(db, japan_today(clock)), public.call_csv_row,
+                "kyodo-calls.csv")
 
 
 @router.get("/public/data.json")
-def data_json(db: SessionDep):
-    return JSONResponse({"projects": [r.to_json() for r in _reports(db)],
-                         "calls": [c.to_json() for c in _calls(db)]})
+def data_json(db: SessionDep, clock: ClockDep):
+    today = japan_today(clock)
+    return JSONResponse({"projects": [r.to_json() for r in _reports(db, today)],
+                         "calls": [c.to_json() for c in _calls(db, today)]})

@@ -28,7 +28,7 @@ from workflow.calendar.clock import Clock, SystemClock, japan_today
 from workflow.engine import deadlines, inputs, machine, outbox
 from workflow.engine.authorization import choose_role, creator_role
 from workflow.engine.context import Case
-from workflow.errors import ConditionNotMet, Conflict, InvalidInput, InvalidState, NotFound
+from workflow.errors import ConditionNotMet, Conflict, InvalidInput, InvalidState, KyodoError, NotFound
 from workflow.rules.catalogue import rules_for
 
 _PROPOSAL = Proposal.__table__
@@ -137,6 +137,26 @@ def _run(session: Session, proposal_id: int | None, work) -> Any:
                            "a value given is beyond what the database can hold") from exc
 
 
+def _apply_one(session: Session, proposal_id: int, trigger: str, actor: Actor, given: dict[str, Any] | None,
+               expected_version: int | None, clock: Clock, settings: Settings) -> Outcome:
+    """Check and write one change inside the caller's transaction (``apply`` and ``apply_together``)."""
+    row = load_case_row(session, proposal_id)
+    if expected_version is not None and row.version != expected_version:
+        raise Conflict(proposal_id, row.version)
+    lc = lifecycle_of(row)
+    t = lc.transition_from(trigger, row.state)
+    if t is None:
+        raise _not_possible(lc, row.state, trigger)
+    role = choose_role(session, actor, t, row)
+    values = inputs.validate(lc, t, given)
+    case = Case(session, lc, t, row, actor, role, values, clock, settings, clock.now())
+    moved, dest, failed = machine.fire(lc, row.state, trigger, case)
+    if not moved:
+        raise ConditionNotMet([(c, lc.condition(c).label_ja, lc.condition(c).label_en) for c in failed])
+    version = _record(case, row, dest)
+    return Outcome(proposal_id, trigger, row.state, dest, version, role, dict(case.facts))
+
+
 def apply(
     session: Session,
     proposal_id: int,
@@ -151,25 +171,46 @@ def apply(
     """Apply ``trigger`` to a case as ``actor``; commits, or rolls back and raises."""
     clock = clock or SystemClock()
     settings = settings or get_settings()
+    return _run(session, proposal_id,
+                lambda: _apply_one(session, proposal_id, trigger, actor, given, expected_version, clock, settings))
 
-    def work() -> Outcome:
-        row = load_case_row(session, proposal_id)
-        if expected_version is not None and row.version != expected_version:
-            raise Conflict(proposal_id, row.version)
-        lc = lifecycle_of(row)
-        t = lc.transition_from(trigger, row.state)
-        if t is None:
-            raise _not_possible(lc, row.state, trigger)
-        role = choose_role(session, actor, t, row)
-        values = inputs.validate(lc, t, given)
-        case = Case(session, lc, t, row, actor, role, values, clock, settings, clock.now())
-        moved, dest, failed = machine.fire(lc, row.state, trigger, case)
-        if not moved:
-            raise ConditionNotMet([(c, lc.condition(c).label_ja, lc.condition(c).label_en) for c in failed])
-        version = _record(case, row, dest)
-        return Outcome(proposal_id, trigger, row.state, dest, version, role, dict(case.facts))
 
-    return _run(session, proposal_id, work)
+# One change of a batch: (case id, trigger, inputs, the case version the person saw or None).
+Change = tuple[int, str, "dict[str, Any] | None", "int | None"]
+
+
+def apply_together(
+    session: Session,
+    changes: list[Change],
+    actor: Actor,
+    *,
+    clock: Clock | None = None,
+    settings: Settings | None = None,
+) -> list[Outcome]:
+    """Apply several changes in ONE transaction: all of them, or none.
+
+    Each change runs the same checks and writes as ``apply`` (its audit event, its
+    effect, its deadlines and notices), in the order given, on one clock reading per
+    change. The first refusal rolls every change back and is raised as it is, with
+    ``proposal_id`` set on it, so that the caller can say which case stood in the way.
+    """
+    clock = clock or SystemClock()
+    settings = settings or get_settings()
+    seen = [pid for pid, *_ in changes]
+    if len(set(seen)) != len(seen):
+        raise InvalidInput("proposal_id", "同じ案件が2回指定されています。", "the same case is given twice")
+
+    def work() -> list[Outcome]:
+        done = []
+        for pid, trigger, given, expected in changes:
+            try:
+                done.append(_apply_one(session, pid, trigger, actor, given, expected, clock, settings))
+            except KyodoError as exc:
+                exc.proposal_id = pid
+                raise
+        return done
+
+    return _run(session, None, work)
 
 
 def create(

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import and_, exists, false, or_, select
 from sqlmodel import Session
 
 from db.models import (
@@ -35,24 +35,37 @@ from db.models import (
     EvaluationPeriod,
     Organisation,
     Proposal,
+    ProposalRound,
 )
 from states import LIFECYCLES, State, all_versions, describe_state
 from states.common import CONTRACT_FORM_LABELS
 from states.vocabulary import FIELDS, ORGANISATION_KINDS
+from workflow.calendar.clock import SystemClock, japan_today
 
 PROJECT, CALL = "project", "call"  # the public views a state may show (``State.public_view``)
 SIDES = {"partner": ("相手方", "Partner"), "city": ("市", "City")}
 
 
-def _public_where(view: str | None = None):
-    """Cases in a public state of their own lifecycle (showing ``view``, if given)."""
+def _today(today: date | None) -> date:
+    # The routes pass the app's clock; a caller without one reads real time (never a later day).
+    return today if today is not None else japan_today(SystemClock())
+
+
+def _public_where(view: str | None = None, today: date | None = None):
+    """Cases in a public state of their own lifecycle (showing ``view``, if given).
+
+    A round's cases are published together on its ``publication_on`` (Japan date): until
+    that day none of them is public, whatever its state.
+    """
     parts = []
     for lc in all_versions():
         names = [s.name for s in lc.states if s.is_public and view in (None, s.public_view)]
         if names:
             parts.append(and_(Proposal.lifecycle == lc.name, Proposal.lifecycle_version == lc.version,
                               Proposal.state.in_(names)))
-    return or_(*parts) if parts else false()
+    unpublished_round = exists().where(ProposalRound.id == Proposal.round_id,
+                                       ProposalRound.publication_on > _today(today))
+    return and_(or_(*parts), ~unpublished_round) if parts else false()
 
 
 @dataclass(frozen=True)
@@ -67,9 +80,10 @@ class PublicCase:
 
 
 def public_cases(db: Session, *, view: str | None = None, after: int | None = None,
-                 limit: int | None = None) -> list[PublicCase]:
-    """The public cases, newest first, cut after the id ``after``."""
-    q = select(Proposal.id, Proposal.lifecycle, Proposal.state).where(_public_where(view)).order_by(Proposal.id.desc())
+                 limit: int | None = None, today: date | None = None) -> list[PublicCase]:
+    """The public cases, newest first, cut after the id ``after`` (``today``: the app's Japan date)."""
+    q = (select(Proposal.id, Proposal.lifecycle, Proposal.state).where(_public_where(view, today))
+         .order_by(Proposal.id.desc()))
     if after:
         q = q.where(Proposal.id < after)
     if limit:
@@ -79,8 +93,9 @@ def public_cases(db: Session, *, view: str | None = None, after: int | None = No
     return found
 
 
-def public_ids(db: Session, *, view: str = PROJECT, after: int | None = None, limit: int | None = None) -> list[int]:
-    return [c.id for c in public_cases(db, view=view, after=after, limit=limit)]
+def public_ids(db: Session, *, view: str = PROJECT, after: int | None = None, limit: int | None = None,
+               today: date | None = None) -> list[int]:
+    return [c.id for c in public_cases(db, view=view, after=after, limit=limit, today=today)]
 
 
 @dataclass(frozen=True)
@@ -154,20 +169,20 @@ class Report:
         return _iso(data)
 
 
-def _public_rows(db: Session, ids: list[int], view: str) -> list:
+def _public_rows(db: Session, ids: list[int], view: str, today: date | None = None) -> list:
     """The cases of ``ids`` that are public in ``view``, with their department's names."""
     return db.execute(
         select(Proposal, Department.name_ja, Department.name_en)
         .outerjoin(Department, Department.id == Proposal.department_id)
-        .where(Proposal.id.in_(ids), _public_where(view))
+        .where(Proposal.id.in_(ids), _public_where(view, today))
     ).all()
 
 
-def reports(db: Session, ids: list[int]) -> list[Report]:
+def reports(db: Session, ids: list[int], today: date | None = None) -> list[Report]:
     """Reports for ``ids`` (only those public as projects), in the order given; a few queries in all."""
     if not ids:
         return []
-    rows = _public_rows(db, ids, PROJECT)
+    rows = _public_rows(db, ids, PROJECT, today)
     out: dict[int, Report] = {}
     for p, dept_ja, dept_en in rows:
         secret = set(p.confidential_fields or [])
@@ -246,11 +261,11 @@ class CallPage:
         return _iso(_labels(asdict(self), describe_state(self.lifecycle, self.state), self.field))
 
 
-def calls(db: Session, ids: list[int]) -> list[CallPage]:
+def calls(db: Session, ids: list[int], today: date | None = None) -> list[CallPage]:
     """Public call pages for ``ids`` (only those public as calls), in the order given."""
     if not ids:
         return []
-    rows = _public_rows(db, ids, CALL)
+    rows = _public_rows(db, ids, CALL, today)
     out: dict[int, CallPage] = {}
     for p, dept_ja, dept_en in rows:
         secret = set(p.confidential_fields or [])
@@ -270,16 +285,17 @@ def calls(db: Session, ids: list[int]) -> list[CallPage]:
     return [out[pid] for pid in ids if pid in out]
 
 
-def pages(db: Session, cases: list[PublicCase]) -> list[Report | CallPage]:
+def pages(db: Session, cases: list[PublicCase], today: date | None = None) -> list[Report | CallPage]:
     """What the public sees of each case, in the order given, each in the view of its state."""
-    found = {r.id: r for r in reports(db, [c.id for c in cases if c.view == PROJECT])}
-    found.update({c.id: c for c in calls(db, [c.id for c in cases if c.view == CALL])})
+    found = {r.id: r for r in reports(db, [c.id for c in cases if c.view == PROJECT], today)}
+    found.update({c.id: c for c in calls(db, [c.id for c in cases if c.view == CALL], today)})
     return [found[c.id] for c in cases if c.id in found]
 
 
-def page(db: Session, pid: int) -> Report | CallPage | None:
+def page(db: Session, pid: int, today: date | None = None) -> Report | CallPage | None:
     found = pages(db, [PublicCase(*row) for row in db.execute(
-        select(Proposal.id, Proposal.lifecycle, Proposal.state).where(Proposal.id == pid, _public_where()))])
+        select(Proposal.id, Proposal.lifecycle, Proposal.state).where(Proposal.id == pid,
+                                                                       _public_where(None, today)))], today)
     return found[0] if found else None
 
 

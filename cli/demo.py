@@ -1,13 +1,17 @@
-"""`kyodo demo`: five stories told through the real engine on a fresh database.
+"""`kyodo demo`: six stories told through the real engine on a fresh database.
 
-Four citizen proposals (Article 10) and a city's call for partners (Article 9). The clock
+Four citizen proposals (Article 10), a city's call for partners (Article 9) and a round
+of proposals (募集) decided together. The clock
 is moved instead of slept, so a whole multi-year project runs in seconds. Every step goes
 through ``workflow.engine``, exactly as the web and the API do, and every state or trigger
-is printed as the case's own lifecycle names it.
+is printed as the case's own lifecycle names it. Steps that are no transition of a case
+(declaring a round, a consultation, a panel's scores, deciding a round together) are calls
+to the workflow functions the web and the API call.
 """
 
 from __future__ import annotations
 
+import inspect
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -25,11 +29,12 @@ from db.models import Notice, Organisation, Proposal, User
 from db.session import get_engine, new_session
 from states import lifecycle_of
 from states.common import REVIEW_CRITERIA
-from workflow import calls, directory, engine, proposals
+from workflow import calls, directory, engine, panels, proposals, round_entry, round_results, rounds
 from workflow.actors import Actor, load_actor
 from workflow.calendar.japan import era_date
 from workflow.calendar.clock import JST, MovableClock, japan_today
-from cli.demo_stories import STORIES, Scene, Story
+from workflow.errors import KyodoError
+from cli.demo_stories import STORIES, Call, Scene, Story
 
 class Demo:
     def __init__(self, session, clock: MovableClock):
@@ -80,6 +85,8 @@ class Demo:
             ("keizai", "井上 翔（商業振興課）", ("department",), dict(department_id=self.depts["keizai"])),
             ("kodomo", "前田 美咲（青少年育成課）", ("department",), dict(department_id=self.depts["kodomo"])),
             ("kobayashi", "小林 局長（決裁者）", ("approver",), {}),
+            # On the review panel of the FY2027 round, with the two reviewers.
+            ("kato", "加藤 理恵（市民協働推進課長）", ("secretariat",), {}),
         ]
         for login, name, roles, extra in users:
             uid = directory.add_user(s, login, name, f"{login}@example.jp", roles, clock=c, **extra)
@@ -90,13 +97,22 @@ class Demo:
 
     # -- telling ----------------------------------------------------------------------
     def run(self) -> list[int]:
-        return [self.tell(story) for story in STORIES]
+        return [pid for story in STORIES for pid in self.tell(story)]
 
-    def tell(self, story: Story) -> int:
-        """Create the story's case, play its scenes, and show where it ended and its audit trail."""
+    def tell(self, story: Story) -> list[int]:
+        """Create the story's case, play its scenes, and show where it ended and its audit trail.
+
+        A story without an author makes its cases in its scenes: the ending tells where each ended.
+        """
         console.rule(story.heading)
         self.facts = {}
         self.on(story.begins)
+        if story.author is None:
+            self.play(None, story.scenes, tell=story.tell)
+            pids = [self.facts[name] for name in story.cases]
+            for pid in pids:
+                self.final_state(pid)
+            return pids
         author, content = self.people[story.author], story.content
         if story.organisation is None:
             pid = calls.create_call(self.s, author, clock=self.clock, **content)
@@ -110,22 +126,39 @@ class Demo:
             console.print(f"      応募締切日 / closing date: {jdate(content['closing_on'])}")
         self.play(pid, story.scenes, tell=story.tell)
         self.ending(pid, content["title"])
-        return pid
+        return [pid]
 
-    def play(self, pid: int, scenes: tuple[Scene, ...], tell: bool) -> None:
+    def play(self, pid: int | None, scenes: tuple[Scene | Call, ...], tell: bool) -> None:
         for scene in scenes:
             if isinstance(scene.on, date):
                 self.on(scene.on)
             elif scene.on:
                 self.clock.advance(days=scene.on)
+            if isinstance(scene, Call):
+                self.call(scene, tell=tell)
+                continue
             if scene.trigger is None:
                 self.remind()
                 continue
-            given = {k: v(self) if callable(v) else v for k, v in scene.inputs.items()}
-            out = self.step(pid, scene.trigger, scene.who, given, tell=tell)
+            target = pid if scene.case is None else self.facts[scene.case]
+            given = self.given(scene.inputs)
+            if scene.refused:
+                self.refusal(target, scene.trigger, scene.who, given)
+                continue
+            out = self.step(target, scene.trigger, scene.who, given, tell=tell, named=scene.case is not None)
             self.facts.update(out.facts)
             if "application_id" in out.facts and "organisation_id" in given:
                 self.applications[given["organisation_id"]] = out.facts["application_id"]
+
+    def given(self, value: Any) -> Any:
+        """A scene's input as the world holds it now: a function is read from the demo, at any depth."""
+        if callable(value):
+            return value(self)
+        if type(value) is dict:
+            return {k: self.given(v) for k, v in value.items()}
+        if type(value) in (list, tuple):
+            return type(value)(self.given(v) for v in value)
+        return value
 
     def on(self, d: date) -> None:
         self.clock.advance_to_date(d)
@@ -138,7 +171,8 @@ class Demo:
     def lifecycle(self, pid: int):
         return lifecycle_of(engine.load_case_row(self.s, pid))
 
-    def step(self, pid: int, trigger: str, who: str, given: dict[str, Any], tell: bool) -> engine.Outcome:
+    def step(self, pid: int, trigger: str, who: str, given: dict[str, Any], tell: bool,
+             named: bool = False) -> engine.Outcome:
         """Fire one trigger and print it, read with the case's own lifecycle.
 
         ``tell`` adds the reasons given and the notices the step wrote to the outbox.
@@ -153,8 +187,9 @@ class Demo:
         extra = f"  {out.facts['document_number']}" if "document_number" in out.facts else ""
         if "revision" in out.facts:
             extra += f"  第{out.facts['revision']}版 / revision {out.facts['revision']}"
+        about = self.about(given) or (self.group_of(pid) if named else "")
         console.print(f"  [dim]{self.today()}[/]  {actor.name}: "
-                      f"[bold]{t.label_ja}[/] [dim]/ {t.label_en}[/]{self.about(given)}  {move}{extra}")
+                      f"[bold]{t.label_ja}[/] [dim]/ {t.label_en}[/]{about}  {move}{extra}")
         if tell:
             if given.get("reasons"):
                 console.print(f"      理由 / reasons: {given['reasons']}")
@@ -175,15 +210,15 @@ class Demo:
             text += f" {total}点 / {total} points"
         return text
 
-    def print_notices(self, pid: int, after: int) -> None:
-        """The notices a step wrote to the outbox, as their recipients will read them."""
+    def print_notices(self, pid: int | None, after: int) -> None:
+        """The notices a step wrote to the outbox (about case ``pid``, or any), as their recipients will read them."""
         from notifications.render import render
         from workflow.engine.outbox import decode
 
-        written = self.s.execute(
-            select(Notice, User.name).join(User, User.id == Notice.recipient_id)
-            .where(Notice.proposal_id == pid, Notice.id > after).order_by(Notice.id)
-        ).all()
+        q = select(Notice, User.name).join(User, User.id == Notice.recipient_id).where(Notice.id > after)
+        if pid is not None:
+            q = q.where(Notice.proposal_id == pid)
+        written = self.s.execute(q.order_by(Notice.id)).all()
         for n, name in written:
             context = decode(n.context)
             console.print(f"      [dim]通知 / notice →[/] {name}: {render(n.kind, n.language, context).subject}")
@@ -192,6 +227,88 @@ class Demo:
                 console.print(f"        {context['organisation']['name']}: {own['ranked']}団体中{own['rank']}位、"
                               f"平均{own['average_total']}点（{own['max_total']}点満点） / ranked {own['rank']} "
                               f"of {own['ranked']}, mean {own['average_total']} of {own['max_total']}")
+
+    # -- a story's steps that are no transition of a case --------------------------------
+    def group_of(self, pid: int) -> str:
+        row = engine.load_case_row(self.s, pid)
+        org = self.s.get(Organisation, row.organisation_id) if row.organisation_id else None
+        return f"  「{org.name}」" if org else ""
+
+    def refusal(self, pid: int, trigger: str, who: str, given: dict[str, Any]) -> None:
+        """A step the engine refuses: shown in the case's words and the refusal's, as an edge shows it."""
+        actor = self.people[who]
+        lc, state = self.lifecycle(pid), engine.load_case_row(self.s, pid).state
+        t = lc.transition_from(trigger, state)
+        try:
+            engine.apply(self.s, pid, trigger, actor, given, clock=self.clock)
+        except KyodoError as exc:
+            # What the web and the API answer: a late attempt is kept in its round's trail.
+            said = round_entry.refused(self.s, exc, pid, actor, self.clock)
+        else:
+            raise RuntimeError(f"the story expects {trigger} on case {pid} to be refused")
+        self.s.commit()
+        st = lc.state(engine.load_case_row(self.s, pid).state)
+        console.print(f"  [dim]{self.today()}[/]  {actor.name}: [bold]{t.label_ja}[/] [dim]/ {t.label_en}[/]"
+                      f"{self.group_of(pid)}  → [red]受け付けられません / refused[/]")
+        console.print(f"      {said.message('ja')} / {said.message('en')}")
+        console.print(f"      提案は「{st.label_ja}」のままです。提出は記録されていません / "
+                      f"the proposal is still “{st.label_en}”: nothing was submitted")
+
+    def call(self, scene: Call, tell: bool) -> None:
+        """Call a workflow function as the scene's person, print the step and what its result shows."""
+        actor = self.people[scene.who]
+        fn = scene.function
+        sig = inspect.signature(fn)
+        names = list(sig.parameters)[1:]  # after the session
+        args, kwargs = [self.given(a) for a in scene.args], self.given(dict(scene.inputs))
+        if "actor" in names and "actor" not in kwargs:
+            args.insert(names.index("actor"), actor)
+        for name, value in (("actor_id", actor.user_id), ("created_by", actor.user_id), ("clock", self.clock)):
+            if name in names and name not in kwargs:
+                kwargs[name] = value
+        given = sig.bind(self.s, *args, **kwargs).arguments
+        before = self.s.execute(select(func.max(Notice.id))).scalar() or 0
+        result = fn(self.s, *args, **kwargs)
+        self.s.commit()
+        if scene.keep:
+            self.facts[scene.keep] = result
+        ja, en = scene.says
+        console.print(f"  [dim]{self.today()}[/]  {actor.name}: [bold]{ja}[/] [dim]/ {en}[/]{self.called_about(given)}"
+                      + (f"  (ID {result})" if fn is proposals.create else ""))
+        shown = SHOWN.get(fn)
+        if shown:
+            shown(self, given, result)
+        if tell:
+            self.print_notices(None, after=before)
+
+    def called_about(self, given: dict[str, Any]) -> str:
+        """Which group, case or person a call is about, and the total of a panel member's scores."""
+        text = ""
+        if "proposal_id" in given:
+            text = self.group_of(given["proposal_id"])
+        elif "organisation_id" in given:
+            text = f"  「{self.s.get(Organisation, given['organisation_id']).name}」"
+        if "points" in given and "proposal_id" in given:
+            row = engine.load_case_row(self.s, given["proposal_id"])
+            total = rounds.weighted_total(rounds.round_detail(self.s, round_id=row.round_id).criteria, given["points"])
+            text += f" {panels.fmt(total)}点 / {panels.fmt(total)} points"
+        elif "user_id" in given:  # a person the call is about (a panel member appointed)
+            text += f"  {self.s.get(User, given['user_id']).name}"
+        if "data" in given:
+            data = given["data"]
+            for key in ("title_ja", "title", "label_ja"):
+                if key in data:
+                    text += f"  「{data[key]}」"
+                    break
+            if "weight" in data:
+                text += f" 配点{data['weight']} / weight {data['weight']}"
+        return text
+
+    def final_state(self, pid: int) -> None:
+        row = engine.load_case_row(self.s, pid)
+        console.print(f"  → ID {pid}{self.group_of(pid)}「{row.title}」 最終状態 / final state: "
+                      f"[bold]{state_label(lifecycle_of(row), row.state)}[/]")
+        self.s.commit()
 
     def remind(self) -> None:
         """Run the reminder scan as the beat would at this moment of the story."""
@@ -208,6 +325,65 @@ class Demo:
         print_scores(self.s, lc, pid)
         print_history(self.s, lc, pid, title=f"監査証跡 / audit trail — {title}")
         self.s.commit()
+
+
+# -- what a call's result shows, by the workflow function called --------------------------
+
+def _show_published(d: Demo, given: dict[str, Any], _: Any) -> None:
+    detail = rounds.round_detail(d.s, round_id=given["round_id"])
+    r = detail.round
+    ja, en = round_entry.window_words(r)
+    console.print(f"      「{r.title_ja}」（{r.kind_label[0]} / {r.kind_label[1]}）募集期間 / window: {ja} / {en}")
+    for t in detail.themes:
+        console.print(f"      テーマ / theme: {t.title}（{t.department_ja} / {t.department_en}）")
+    console.print("      審査基準 / criteria: " + "、".join(f"{c.label_ja} {c.weight}" for c in detail.criteria)
+                  + f"（合格点 {r.pass_mark} / pass mark {r.pass_mark}）")
+    console.print(f"      結果の公表日 / results published on: {jdate(r.publication_on)}")
+    d.s.commit()
+
+
+def _show_panel(d: Demo, _: dict[str, Any], results: list[panels.ProposalResult]) -> None:
+    """Each proposal's totals by member (staff see the names), the mean, the rank and the pass."""
+    for x in sorted(results, key=lambda x: (x.rank is None, x.rank or 0, x.proposal_id)):
+        totals = "、".join(f"{m.name.split('（')[0]} " + ("利害関係により除外 / recused" if m.recused else panels.fmt(m.total))
+                          for m in x.members)
+        verdict = "合格 / passed" if x.passed else "不合格 / below the pass mark"
+        console.print(f"      {x.rank}位 / rank {x.rank}  「{x.organisation}」 平均 / mean {panels.fmt(x.mean)}点  "
+                      f"{verdict}  （{totals}）")
+
+
+def _show_decisions(d: Demo, _: dict[str, Any], done: list[engine.Outcome]) -> None:
+    for out in done:
+        lc = d.lifecycle(out.proposal_id)
+        number = out.facts.get("document_number", "")
+        console.print(f"     {d.group_of(out.proposal_id)}  {lc.state(out.from_state).label_ja} → "
+                      f"[bold]{lc.state(out.to_state).label_ja}[/] / {lc.state(out.to_state).label_en}  {number}")
+    d.s.commit()
+
+
+def _show_results(d: Demo, given: dict[str, Any], res: round_results.Results | None) -> None:
+    if res is None:
+        console.print("      公表日の前のため、審査結果のページはまだありません / "
+                      "the results are not public before the publication date")
+        return
+    console.print(f"      {jdate(res.round.publication_on)} 公表 / published: 「{res.round.title_ja}」の審査結果 / results")
+    for heading, lines in (("採用 / adopted", res.adopted), ("不採用 / not adopted", res.not_adopted)):
+        for line in lines:
+            p = line.panel
+            panel = (f"  {p.rank}位 / rank {p.rank}  平均 / mean {p.mean:.2f}点  "
+                     + "、".join(f"委員{n} / member {n}: {t:g}" for n, t in enumerate(p.totals, 1))) if p else ""
+            console.print(f"      {heading}: 「{line.title or '（非公開 / confidential）'}」（{line.organisation}）"
+                          f"  {line.document_number}{panel}")
+            if line.reasons:
+                console.print(f"        理由 / reasons: {line.reasons}")
+
+
+SHOWN = {
+    rounds.publish: _show_published,
+    panels.round_results: _show_panel,
+    round_results.decide: _show_decisions,
+    round_results.public_results: _show_results,
+}
 
 
 def _deliver_notices(now: datetime) -> None:
@@ -257,7 +433,7 @@ def _reset_sqlite() -> None:
 
 @friendly
 def demo(reset: bool = typer.Option(False, "--reset", help="組み込み SQLite を作り直してから実行 / start from an empty SQLite file")) -> None:
-    """五つの事例を最初から最後まで実演します / tell five stories through the engine on a fresh database."""
+    """六つの事例を最初から最後まで実演します / tell six stories through the engine on a fresh database."""
     if reset:
         _reset_sqlite()
     engine_ = get_engine()

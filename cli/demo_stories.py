@@ -1,7 +1,7 @@
-"""The five stories `kyodo demo` tells, written as scripts of the engine's triggers.
+"""The six stories `kyodo demo` tells, written as scripts of the engine's triggers.
 
-Four citizen proposals (Article 10) and a city's call for partners (Article 9); the
-player that runs them is ``cli/demo.py``.
+Four citizen proposals (Article 10), a city's call for partners (Article 9) and a round
+of proposals (募集) decided together; the player that runs them is ``cli/demo.py``.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
+from workflow import consultations, panels, proposals, round_results, rounds
 from workflow.calendar.japan import add_business_days
 
 if TYPE_CHECKING:
@@ -27,16 +28,38 @@ class Scene(NamedTuple):
     who: str | None = None  # None: nobody acts; the reminder scan runs, as the beat would
     trigger: str | None = None
     inputs: dict[str, Any] = {}
+    case: str | None = None  # one of the story's named cases (a fact); None: the story's own case
+    refused: bool = False  # the engine must refuse it: the refusal is shown and the story goes on
+
+
+class Call(NamedTuple):
+    """A step that is no transition of a case: a call to a workflow function, made as ``who``.
+
+    Declaring and publishing a round, a prior consultation, a review panel's members and
+    scores, deciding a round's cases together … The player passes the session first, then
+    ``args``, then ``inputs``; it adds the clock and the person acting as the function names
+    them (``actor``, in its place among the arguments; ``actor_id``, ``created_by``) unless
+    the story gives them.
+    """
+
+    on: date | int
+    who: str
+    says: tuple[str, str]  # what the step is, as the story prints it (Japanese, English)
+    function: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+    inputs: dict[str, Any] = {}
+    keep: str | None = None  # the fact under which the result is kept (e.g. a new case's id)
 
 
 class Story(NamedTuple):
     heading: str
     begins: date
-    author: str  # the login that creates the case
+    author: str | None  # the login that creates the case; None: the story makes its cases in its scenes
     organisation: str | None  # the proposing group; None for a department's call for partners
     content: dict[str, Any]
-    scenes: tuple[Scene, ...]
+    scenes: tuple[Scene | Call, ...]
     tell: bool = False  # print the reasons and the notices of every scene
+    cases: tuple[str, ...] = ()  # the facts naming the cases the scenes made, as the ending tells them
 
 
 def at(on: date | int, who: str, trigger: str, **inputs: Any) -> Scene:
@@ -45,6 +68,21 @@ def at(on: date | int, who: str, trigger: str, **inputs: Any) -> Scene:
 
 def reminder_scan(on: date | int) -> Scene:
     return Scene(on)
+
+
+def tries(on: date | int, who: str, trigger: str, **inputs: Any) -> Scene:
+    """A step the engine refuses (e.g. too late): the story shows why, and nothing changes."""
+    return Scene(on, who, trigger, inputs, refused=True)
+
+
+def of(case: str, *scenes: Scene) -> tuple[Scene, ...]:
+    """The scenes, played on one of the story's named cases."""
+    return tuple(scene._replace(case=case) for scene in scenes)
+
+
+def call(on: date | int, who: str, says: tuple[str, str], function: Callable[..., Any], *args: Any,
+         keep: str | None = None, **inputs: Any) -> Call:
+    return Call(on, who, says, function, args, inputs, keep)
 
 
 def each_reviewer(on: date | int, trigger: str, **inputs: Any) -> tuple[Scene, ...]:
@@ -71,6 +109,10 @@ def _dept(key: str) -> Callable[[Demo], int]:
 
 def _users(*logins: str) -> Callable[[Demo], list[int]]:
     return lambda d: [d.people[login].user_id for login in logins]
+
+
+def _user(login: str) -> Callable[[Demo], int]:
+    return lambda d: d.people[login].user_id
 
 
 def _fact(name: str) -> Callable[[Demo], Any]:
@@ -245,4 +287,141 @@ CITY_CALL_STORY = Story(
     tell=True,
 )
 
-STORIES = (ADOPTED_STORY, NOT_ADOPTED_STORY, WITHDRAWN_STORY, MULTI_YEAR_STORY, CITY_CALL_STORY)
+# A round of proposals (募集) in FY2027, so its cases run the lifecycle's version 2 (in
+# force 2027-04-01: a public presentation scored by a review panel). The secretariat
+# declares and publishes the round; two groups consult first; three apply in the window
+# and a fourth too late; the reviewers screen the documents; the panel scores the
+# presentations, one member recused by a declared conflict; the approver decides the
+# three together; the results are public on the round's publication date.
+ROUND_OPENS, ROUND_CLOSES, ROUND_PUBLICATION = date(2027, 4, 12), date(2027, 5, 14), date(2027, 7, 30)
+ROUND = dict(
+    code="2027-kyodo", fiscal_year=2027, kind="theme", title_ja="令和9年度 協働事業提案の募集",
+    title_en="FY2027 call for collaborative project proposals",
+    guidelines="市の所管課が提示するテーマについて、市民活動団体からの協働事業の提案を募集します。\n"
+               "書類審査の後、公開プレゼンテーションを審査委員会が審査し、合格点（60点）以上の提案から採用を決定します。",
+    opens_on=ROUND_OPENS, closes_on=ROUND_CLOSES, requires_consultation=False, pass_mark=60,
+    publication_on=ROUND_PUBLICATION)
+THEMES = {  # the fact naming the theme → the department offering it, its title, its budget ceiling
+    "theme_waterside": ("env", "水辺と緑を市民の手で守る", "川や緑地の保全・調査を市民とともに進める事業", 1_500_000),
+    "theme_ibasho": ("kohoku", "地域のつながりを生む居場所づくり", "世代を超えて人が集まる地域の居場所を運営する事業", 1_000_000),
+}
+ROUND_CRITERIA = (  # key, Japanese, English, weight (out of 100; each scored 0–5)
+    ("public_benefit", "公益性", "Public benefit", 30),
+    ("collaboration", "協働の効果", "Effect of collaboration", 30),
+    ("feasibility", "実現可能性", "Feasibility", 20),
+    ("capability", "団体の実行力", "The group's capability", 20),
+)
+ROUND_PANEL = ("ito", "watanabe", "kato")
+# Each case is named by its group: who writes it, on which day, for which theme, with what.
+ROUND_CASES = {
+    "midori": ("yamada", date(2027, 4, 26), "theme_waterside", "鶴見川流域の水辺の生き物マップづくり",
+               "市民調査の結果を地図にまとめ、学校の環境学習に活かす。", "env"),
+    "shokudo": ("sato", date(2027, 5, 6), "theme_ibasho", "こども食堂を核にした多世代の居場所",
+                "こども食堂の日に高齢者の茶話会を併せて開き、世代を超えた交流の場をつくる。", "kohoku"),
+    "kitayamata": ("okamoto", date(2027, 5, 13), "theme_ibasho", "空き家を活かした地域サロン",
+                   "空き家を借りて、週1回の地域サロンを開く。", "kohoku"),
+}
+LATE = ("manabi", "ishii", date(2027, 5, 13), "theme_ibasho", "放課後の学び合いスペース",
+        "地区センターで中学生の自習と学び合いの場を開く。")
+DOCUMENT_REVIEWS = {  # the reviewers' document screening, the same from both
+    "midori": scored(4, 4, 4, 4, "テーマの趣旨に沿っており、公開プレゼンテーションに進めることが適当。"),
+    "shokudo": scored(4, 3, 4, 3, "既存の活動を活かした提案で、公開プレゼンテーションに進めることが適当。"),
+    "kitayamata": scored(3, 3, 3, 2, "運営体制に課題があるが、公開プレゼンテーションで確認したい。"),
+}
+# (panel member, case) → points on each criterion, in the order of ROUND_CRITERIA.
+PANEL_SCORES = {
+    ("ito", "midori"): (5, 5, 4, 4), ("watanabe", "midori"): (4, 5, 4, 4), ("kato", "midori"): (5, 4, 4, 5),
+    ("ito", "shokudo"): (4, 4, 3, 4), ("watanabe", "shokudo"): (4, 3, 4, 3), ("kato", "shokudo"): (3, 4, 4, 3),
+    ("ito", "kitayamata"): (3, 2, 3, 2), ("watanabe", "kitayamata"): (2, 3, 3, 3),
+}
+RECUSED = ("kato", "kitayamata", "提案団体の代表者と親族関係にあるため。")
+ROUND_DECISIONS = {  # case → the approver's decision and its reasons
+    "midori": ("adopt", "審査委員会の平均点が最も高く、市民調査の成果を学校の環境学習に活かす協働の効果が大きいため。"),
+    "shokudo": ("adopt", "合格点を上回り、既存のこども食堂の担い手を活かした多世代交流の実現性が高いため。"),
+    "kitayamata": ("reject", "審査委員会の平均点が合格点（60点）に達せず、空き家の確保と運営体制の見通しが示されていないため。"),
+}
+
+
+def _content(title: str, purpose: str, theme: str) -> dict[str, Any]:
+    return dict(title=title, field=5, purpose=purpose, content=f"{title}を年間を通じて実施し、結果を市と共有する。",
+                proposed_roles="団体：企画と運営／市：広報と会場の調整", estimated_cost_yen=900_000,
+                desired_contract_form="entrustment", round_id=_fact("round"), theme_id=_fact(theme))
+
+
+def _picks(d: Demo) -> list[round_results.Pick]:
+    return [round_results.Pick(d.facts[case], trigger, reasons, None)
+            for case, (trigger, reasons) in ROUND_DECISIONS.items()]
+
+
+def _points(member: str, case: str) -> dict[str, int]:
+    return {key: points for (key, *_), points in zip(ROUND_CRITERIA, PANEL_SCORES[(member, case)])}
+
+
+ROUND_STORY = Story(
+    "6. 令和9年度 協働事業提案の募集：募集の公表、事前相談、応募と締切後の提出、書類審査、公開プレゼンテーションの審査、"
+    "一括の決定、結果の公表 / a FY2027 round of proposals: published, consulted, applied to (one too late), "
+    "screened, presentations scored by a panel, decided together, results published",
+    date(2027, 4, 5), None, None, {},
+    (
+        call(0, "tanaka", ("募集を作成する", "Declare the round"), rounds.declare, ROUND, keep="round"),
+        *(call(0, "tanaka", ("テーマを登録する", "Add a theme"), rounds.add_theme, _fact("round"),
+               dict(department_id=_dept(dept), title=title, description=description, budget_ceiling_yen=ceiling),
+               keep=theme)
+          for theme, (dept, title, description, ceiling) in THEMES.items()),
+        *(call(0, "tanaka", ("審査基準と配点を登録する", "Add a criterion and its weight"), rounds.add_criterion,
+               _fact("round"), dict(key=key, label_ja=ja, label_en=en, weight=weight))
+          for key, ja, en, weight in ROUND_CRITERIA),
+        call(1, "tanaka", ("募集を公表する", "Publish the round"), rounds.publish, _fact("round")),
+        call(date(2027, 4, 14), "yamada", ("事前相談を申し込む", "Request a prior consultation"), consultations.request,
+             _org("midori"), topic="生き物調査の結果を学校で使ってもらう方法を相談したい。",
+             preferred_dates="4月19日・20日の午前", round_id=_fact("round"), keep="consultation_midori"),
+        call(1, "sato", ("事前相談を申し込む", "Request a prior consultation"), consultations.request,
+             _org("shokudo"), topic="高齢者の茶話会を併せて開くときの会場の使い方を相談したい。",
+             preferred_dates="4月19日の午後", round_id=_fact("round"), keep="consultation_shokudo"),
+        *(call(date(2027, 4, 19), "tanaka", ("事前相談を記録する", "Record a consultation held"),
+               consultations.record_held, _fact(f"consultation_{org}"), held_on=date(2027, 4, 19),
+               notes="テーマの趣旨と審査基準を説明し、所管課との役割分担の書き方を助言した。")
+          for org in ("midori", "shokudo")),
+        *(scene for case, (who, on, theme, title, purpose, _) in ROUND_CASES.items() for scene in (
+            call(on, who, ("募集に応募する提案書を作成する", "Write a proposal for the round"), proposals.create,
+                 _org(case), _content(title, purpose, theme), keep=case),
+            *of(case, at(0, who, "submit")),
+        )),
+        call(LATE[2], LATE[1], ("募集に応募する提案書を作成する", "Write a proposal for the round"), proposals.create,
+             _org(LATE[0]), _content(LATE[4], LATE[5], LATE[3]), keep=LATE[0]),
+        # Three days after the window closed: refused, and the proposal stays a draft.
+        *of(LATE[0], tries(date(2027, 5, 17), LATE[1], "submit")),
+        *(scene for case, (*_, dept) in ROUND_CASES.items() for scene in of(
+            case, at(date(2027, 5, 18), "tanaka", "start_review", reviewer_ids=PANEL,
+                     department_id=_dept(dept)))),
+        *(scene for case, review in DOCUMENT_REVIEWS.items() for scene in of(
+            case, *each_reviewer(date(2027, 5, 25), "submit_review", **review), at(0, "tanaka", "finish_review"))),
+        *(call(date(2027, 5, 26), "tanaka", ("審査委員会の委員を選任する", "Appoint a member of the review panel"),
+               panels.add_member, _fact("round"), _user(member))
+          for member in ROUND_PANEL),
+        *(call(0, "tanaka", ("公開プレゼンテーションの日程を設定する", "Schedule the public presentation"),
+               panels.schedule, _fact(case),
+               dict(starts_at=f"2027-06-12T{13 + n}:00", place="市民活動支援センター 多目的室", position=n + 1))
+          for n, case in enumerate(ROUND_CASES)),
+        *of(RECUSED[1], at(date(2027, 6, 1), RECUSED[0], "declare_conflict", conflict_reason=RECUSED[2])),
+        *(call(date(2027, 6, 14), member, ("公開プレゼンテーションを採点する", "Score the public presentation"),
+               panels.record_scores, _fact(case), _user(member), _points(member, case))
+          for (member, case) in PANEL_SCORES),
+        call(0, "tanaka", ("審査委員会の集計を確認する", "Read the panel's totals"), panels.round_results, _fact("round")),
+        *(scene for case in ROUND_CASES for scene in of(
+            case, at(date(2027, 6, 15), "tanaka", "record_presentation",
+                     note="公開プレゼンテーションを実施し、審査委員会の採点がそろった。"))),
+        *(scene for case, (*_, dept) in ROUND_CASES.items() for scene in of(
+            case, at(date(2027, 6, 25), dept, "refer_for_decision",
+                     department_opinion="審査委員会の結果を踏まえ、決裁に付します。"))),
+        call(date(2027, 7, 9), "kobayashi", ("募集の提案をまとめて決定する", "Decide the round's proposals together"),
+             round_results.decide, _fact("round"), _picks),
+        call(date(2027, 7, 29), "tanaka", ("公表日前の審査結果を確認する", "Look for the results before the publication date"),
+             round_results.public_results, ROUND["code"]),
+        call(ROUND_PUBLICATION, "tanaka", ("審査結果の公表を確認する", "Read the published results"),
+             round_results.public_results, ROUND["code"]),
+    ),
+    cases=(*ROUND_CASES, LATE[0]),
+)
+
+STORIES = (ADOPTED_STORY, NOT_ADOPTED_STORY, WITHDRAWN_STORY, MULTI_YEAR_STORY, CITY_CALL_STORY, ROUND_STORY)

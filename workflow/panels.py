@@ -277,8 +277,11 @@ def schedule(session: Session, proposal_id: Any, data: Mapping[str, Any], *, act
                  "position": order},
         "addressed_as": ADDRESSED_AS,
     }
+    # Keyed per scheduling, like the engine's letters: the group's page folds the copies sent to
+    # each of its contacts into one, and a new schedule is a new letter.
+    when = clock.now()
     enqueue(session, kind=NOTICE_KIND, recipients=resolve(session, ADDRESSED_AS, p), context=context,
-            proposal_id=p.id, now=clock.now())
+            proposal_id=p.id, now=when, key=f"s:{p.id}:{slot.id}:{NOTICE_KIND}:{when.timestamp():.6f}")
     return True
 
 

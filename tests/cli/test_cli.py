@@ -112,15 +112,54 @@ def test_db_upgrade_creates_the_schema(fresh):
 # --- The demo
 
 
-def test_demo_tells_the_five_stories(demo_run):
+def test_demo_tells_the_six_stories(demo_run):
     _, result = demo_run
     assert result.returncode == 0, result.out
     for outcome in ("終了", "不採用", "取下げ"):
         assert outcome in result.out, outcome
     assert "令和" in result.out
     assert "市市協第" in result.out  # decisions carry their document numbers
-    for pid in (1, 2, 3, 4, 5):
+    for pid in (1, 2, 3, 4, 5, 6, 7, 8, 9):
         assert f"ID {pid}:" in result.out
+
+
+def unwrapped(text: str) -> str:
+    """The output without any whitespace: the terminal may wrap a long line anywhere."""
+    return "".join(text.split())
+
+
+def test_demo_tells_a_round_from_its_publication_to_its_published_results(demo_run):
+    _, result = demo_run
+    out = unwrapped(result.out)
+    story = out[out.index(unwrapped("6. 令和9年度 協働事業提案の募集")):out.index(unwrapped("通知 / notices"))]
+    # Declared and published by the secretariat: two themes, four weighted criteria, a pass mark.
+    for said in ("募集を公表する", "令和9年4月12日から令和9年5月14日まで", "水辺と緑を市民の手で守る（環境創造局 環境活動支援課",
+                 "地域のつながりを生む居場所づくり（港北区 地域振興課", "公益性 30、協働の効果 30、実現可能性 20、団体の実行力 20（合格点 60",
+                 "結果の公表日 / results published on: 令和9年7月30日"):
+        assert unwrapped(said) in story, said
+    assert story.count(unwrapped("事前相談を記録する")) == 2
+    # Too late: refused in words naming the closing day; the proposal stays a draft.
+    assert unwrapped("→ 受け付けられません / refused 募集期間（令和9年5月14日まで）を過ぎているため提出できません。") in story
+    assert unwrapped("ID 9: 放課後の学び合いスペース — 下書き") in out
+    # FY2027 cases run version 2: a public presentation scored by the panel, one member recused.
+    assert story.count(unwrapped("審査中 → 公開プレゼンテーション")) == 3
+    assert unwrapped("加藤 理恵（市民協働推進課長）: 利害関係を申し出る") in story
+    for line in ("1位 / rank 1 「NPO法人 みどりの川辺ネット」 平均 / mean 89.33点 合格 / passed",
+                 "2位 / rank 2 「港北こども食堂の会」 平均 / mean 72.00点 合格 / passed",
+                 "3位 / rank 3 「北山田まちづくりの会」 平均 / mean 52.00点 不合格 / below the pass mark",
+                 "加藤 理恵 利害関係により除外 / recused"):
+        assert unwrapped(line) in story, line
+    # Decided together: two adopted, one not; public on the publication date, not the day before.
+    assert story.count(unwrapped("決裁待ち → 協働契約準備中")) == 2
+    assert story.count(unwrapped("決裁待ち → 不採用")) == 1
+    before, on_the_day = story.split(unwrapped("審査結果の公表を確認する"))
+    assert unwrapped("審査結果のページはまだありません") in before
+    assert unwrapped("採用 / adopted: 「鶴見川流域の水辺の生き物マップづくり」") in on_the_day
+    assert unwrapped("不採用 / not adopted: 「空き家を活かした地域サロン」") in on_the_day
+    # The panel's totals are published without the members' names.
+    assert unwrapped("委員1 / member 1: 92") in on_the_day and "伊藤" not in on_the_day
+    for pid, state in ((6, "協働契約準備中"), (7, "協働契約準備中"), (8, "不採用")):
+        assert unwrapped(f"ID {pid}:") in out and state in out.split(unwrapped(f"ID {pid}:"))[-1][:60]
 
 
 def test_demo_tells_a_city_call_in_its_own_words(demo_run):
@@ -149,12 +188,12 @@ def proposal_count() -> int:
 
 
 def test_demo_twice_refuses_and_suggests_reset(demo):
-    assert proposal_count() == 5
+    assert proposal_count() == 9
     result = run(demo, "demo")
     assert result.returncode != 0
     assert "--reset" in result.out
     assert "already holds proposals" in result.out
-    assert proposal_count() == 5
+    assert proposal_count() == 9
 
 
 def test_proposals_list_shows_the_demo_cases(demo):

@@ -28,6 +28,7 @@ from workflow.calendar.clock import Clock, SystemClock, japan_today
 from workflow.calendar.japan import english_date, era_date
 from workflow.directory import record
 from workflow.errors import ConditionNotMet, InvalidInput, KyodoError
+from workflow.rounds import open_round_rows
 
 # The conditions of the submit transition (states/common.py) this module answers for.
 WINDOW = "round_window_open"
@@ -52,14 +53,6 @@ def accepting(r: ProposalRound, today: date) -> bool:
     return r.published_at is not None and r.opens_on <= today <= r.closes_on
 
 
-def open_rounds(session: Session, today: date) -> list[ProposalRound]:
-    """The rounds accepting applications on ``today``, the nearest close first."""
-    return list(session.execute(
-        select(ProposalRound).where(ProposalRound.published_at.is_not(None), ProposalRound.opens_on <= today,
-                                    ProposalRound.closes_on >= today)
-        .order_by(ProposalRound.closes_on, ProposalRound.id)).scalars())
-
-
 def themes_of(session: Session, round_ids: list[int]) -> dict[int, list[RoundTheme]]:
     found: dict[int, list[RoundTheme]] = {i: [] for i in round_ids}
     if round_ids:
@@ -81,7 +74,7 @@ class Choice:
 def choices(session: Session, today: date, keep_round_id: int | None = None) -> list[Choice]:
     """The rounds open today, and the one the proposal already names even if it has closed
     (so that saving other fields does not drop it)."""
-    rounds = open_rounds(session, today)
+    rounds = open_round_rows(session, today)
     kept = get_round(session, keep_round_id)
     if kept is not None and all(r.id != kept.id for r in rounds):
         rounds.append(kept)

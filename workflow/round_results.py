@@ -30,7 +30,7 @@ from workflow.actors import Actor
 from workflow.calendar.clock import Clock, SystemClock, japan_today
 from workflow.engine.core import Outcome, apply_together
 from workflow.errors import InvalidInput, KyodoError, NotFound
-from workflow.rounds import RoundView, _view
+from workflow.rounds import RoundView, view
 
 APPROVER = "approver"
 ADOPTED = "adopted"  # Decision.outcome written by an adopting transition (Transition.outcome)
@@ -133,7 +133,7 @@ def _round(session: Session, round_id: int) -> ProposalRound:
 
 def waiting(session: Session, round_id: int) -> tuple[RoundView, list[Waiting]]:
     """The round and its proposals waiting for the approver's decision, ranked by the panel when it scored."""
-    r = _view(_round(session, round_id))
+    r = view(_round(session, round_id))
     rows = session.execute(
         select(Proposal, Organisation.name).outerjoin(Organisation, Organisation.id == Proposal.organisation_id)
         .where(Proposal.round_id == round_id, _waiting_where()).order_by(Proposal.id)).all()
@@ -159,7 +159,7 @@ def rounds_waiting(session: Session) -> list[tuple[RoundView, int]]:
     rows = session.execute(
         select(ProposalRound, func.count(Proposal.id)).join(Proposal, Proposal.round_id == ProposalRound.id)
         .where(_waiting_where()).group_by(ProposalRound.id).order_by(ProposalRound.id)).all()
-    return [(_view(r), n) for r, n in rows]
+    return [(view(r), n) for r, n in rows]
 
 
 @dataclass(frozen=True)
@@ -276,7 +276,7 @@ def public_results(session: Session, code: str, *, clock: Clock | None = None) -
         select(Proposal, Decision, Organisation.name).join(Decision, Decision.proposal_id == Proposal.id)
         .outerjoin(Organisation, Organisation.id == Proposal.organisation_id)
         .where(Proposal.round_id == row.id).order_by(Proposal.id)).all()
-    out = Results(_view(row))
+    out = Results(view(row))
     for p, d, org in rows:
         secret = set(p.confidential_fields or [])
         adopted = d.outcome == ADOPTED

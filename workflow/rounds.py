@@ -652,7 +652,7 @@ class RoundDetail:
         return publication_problems({n: getattr(self.round, n) for n in ROUND_FIELDS}, self.themes, self.criteria)
 
 
-def _view(row: ProposalRound) -> RoundView:
+def view(row: ProposalRound) -> RoundView:
     return RoundView(row.id, row.code, row.fiscal_year, row.kind, row.title_ja, row.title_en, row.guidelines,
                      row.opens_on, row.closes_on, row.requires_consultation, row.pass_mark, row.publication_on,
                      row.published_at)
@@ -662,14 +662,14 @@ def all_rounds(session: Session) -> list[RoundView]:
     """Every round, drafts included, newest first (for the secretariat)."""
     rows = session.execute(select(ProposalRound).order_by(ProposalRound.fiscal_year.desc(),
                                                           ProposalRound.opens_on.desc(), ProposalRound.id.desc()))
-    return [_view(r) for r in rows.scalars()]
+    return [view(r) for r in rows.scalars()]
 
 
 def published_rounds(session: Session, today: date | None = None) -> list[RoundView]:
     """Published rounds; given a Japan date, those accepting applications first, then those to come, then the past."""
     rows = session.execute(select(ProposalRound).where(ProposalRound.published_at.is_not(None))
                            .order_by(ProposalRound.opens_on.desc(), ProposalRound.id.desc()))
-    found = [_view(r) for r in rows.scalars()]
+    found = [view(r) for r in rows.scalars()]
     if today is None:
         return found
     order = {ACCEPTING: 0, UPCOMING: 1, ENDED: 2}
@@ -684,13 +684,17 @@ def published_rounds(session: Session, today: date | None = None) -> list[RoundV
     return sorted(found, key=key)
 
 
+def open_round_rows(session: Session, today: date) -> list[ProposalRound]:
+    """Published rounds accepting applications on ``today`` (a Japan date): opens_on ≤ today ≤ closes_on,
+    the nearest close first."""
+    return list(session.execute(select(ProposalRound).where(ProposalRound.published_at.is_not(None),
+                                                            ProposalRound.opens_on <= today,
+                                                            ProposalRound.closes_on >= today)
+                                .order_by(ProposalRound.closes_on, ProposalRound.id)).scalars())
+
+
 def open_rounds(session: Session, today: date) -> list[RoundView]:
-    """Published rounds accepting applications on ``today`` (a Japan date): opens_on ≤ today ≤ closes_on."""
-    rows = session.execute(select(ProposalRound).where(ProposalRound.published_at.is_not(None),
-                                                       ProposalRound.opens_on <= today,
-                                                       ProposalRound.closes_on >= today)
-                           .order_by(ProposalRound.closes_on, ProposalRound.id))
-    return [_view(r) for r in rows.scalars()]
+    return [view(r) for r in open_round_rows(session, today)]
 
 
 def round_detail(session: Session, *, round_id: int | None = None, code: str | None = None,
@@ -702,7 +706,7 @@ def round_detail(session: Session, *, round_id: int | None = None, code: str | N
     themes = session.execute(select(RoundTheme, Department).join(Department, Department.id == RoundTheme.department_id)
                              .where(RoundTheme.round_id == row.id).order_by(RoundTheme.id)).all()
     return RoundDetail(
-        _view(row),
+        view(row),
         tuple(ThemeView(t.id, t.department_id, d.code, d.name_ja, d.name_en, t.title, t.description,
                         t.budget_ceiling_yen, t.project_fiscal_year) for t, d in themes),
         tuple(CriterionView(c.id, c.key, c.label_ja, c.label_en, c.weight, c.max_points)

@@ -13,7 +13,6 @@ import csv
 import io
 import json
 import re
-import shutil
 import struct
 import xml.etree.ElementTree as ET
 import zlib
@@ -25,8 +24,9 @@ from openpyxl import load_workbook
 from cli.report_formats import RENDERERS
 from cli.report_formats.charts import COLOURS, owners_chart
 from cli.report_formats.labels import CHART_TITLES
-from tests.conftest import IN_CI
 from tests.registry.conftest import DATA, SAMPLE
+# Skipped without Chromium, failed under CI=true: the same rule as the web's browser tests.
+from tests.web.test_browser import need_chromium
 from workflow.registry.annual_report import build_report
 from workflow.registry.projects import import_file
 
@@ -245,19 +245,6 @@ def test_a_year_with_only_engine_projects_is_in_the_trends(session, world):
 # --- In a browser, at A4 print width
 
 
-def need_chromium() -> str:
-    """As tests/web/test_browser.py: skipped without Chromium, failed under CI=true."""
-    path = shutil.which("chromium")
-    problem = None if path else "chromium is not installed"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError as exc:
-        problem = f"playwright is not importable: {exc}"
-    if problem:
-        if IN_CI:
-            pytest.fail(f"CI=true but {problem}", pytrace=False)
-        pytest.skip(problem)
-    return path
 
 
 def read_png(path: Path) -> tuple[int, int, list[bytes]]:

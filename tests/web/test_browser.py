@@ -10,6 +10,8 @@ CI=true, where it fails.
 
 from __future__ import annotations
 
+from functools import partial
+
 import shutil
 import socket
 import threading
@@ -77,23 +79,28 @@ def browser():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("db_engine", ["sqlite"], indirect=True)
+def open_page(browser, server: str, login: str | None = None, width: int = 1280, height: int = 900):
+    """A browser window of its own, signed in as ``login`` when given."""
+    page = browser.new_context(viewport={"width": width, "height": height}, locale="ja-JP").new_page()
+    page.set_default_timeout(15_000)
+    if login:
+        page.goto(f"{server}/login")
+        page.fill("#login", login)
+        page.fill("#password", PASSWORD)
+        page.click("form.card button.primary")
+        page.wait_for_load_state()
+    return page
+
+
+def press(page, trigger: str) -> None:
+    """Press the button of a transition on a case page."""
+    page.click(f"button[name=trigger][value={trigger}]")
+    page.wait_for_load_state()
+
+
 def test_main_story_in_the_browser(server, browser, world):
     SHOTS.mkdir(parents=True, exist_ok=True)
-
-    def person(login: str | None = None, width: int = 1280, height: int = 900):
-        page = browser.new_context(viewport={"width": width, "height": height}, locale="ja-JP").new_page()
-        page.set_default_timeout(15_000)
-        if login:
-            page.goto(f"{server}/login")
-            page.fill("#login", login)
-            page.fill("#password", PASSWORD)
-            page.click("form.card button.primary")
-            page.wait_for_load_state()
-        return page
-
-    def press(page, trigger: str):
-        page.click(f"button[name=trigger][value={trigger}]")
-        page.wait_for_load_state()
+    person = partial(open_page, browser, server)
 
     # The group registers and writes its proposal.
     group = person()
@@ -193,20 +200,7 @@ def test_a_call_for_partners_in_the_browser(server, browser, world):
 
     SHOTS.mkdir(parents=True, exist_ok=True)
 
-    def person(login: str):
-        page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP").new_page()
-        page.set_default_timeout(15_000)
-        page.goto(f"{server}/login")
-        page.fill("#login", login)
-        page.fill("#password", PASSWORD)
-        page.click("form.card button.primary")
-        page.wait_for_load_state()
-        return page
-
-    def press(page, trigger: str):
-        page.click(f"button[name=trigger][value={trigger}]")
-        page.wait_for_load_state()
-
+    person = partial(open_page, browser, server)
     department = person("d")
     department.goto(f"{server}/calls/new")
     department.fill("#f-title", "公園の花壇を地域で育てる協働事業")

@@ -13,6 +13,8 @@ after the review). Without Chromium the test is skipped, except under CI=true, w
 
 from __future__ import annotations
 
+from functools import partial
+
 import re
 from datetime import date, datetime
 
@@ -21,8 +23,7 @@ from sqlalchemy import select
 
 from db.models import DirectoryEvent
 
-from tests.web.conftest import PASSWORD
-from tests.web.test_browser import SHOTS, browser, server  # noqa: F401  (the fixtures: Chromium, uvicorn on a free port)
+from tests.web.test_browser import SHOTS, browser, open_page, press, server  # noqa: F401  (fixtures: Chromium, uvicorn)
 from workflow.calendar.clock import JST
 
 CODE = "2027-theme"
@@ -52,20 +53,7 @@ def _words(page) -> str:
 def test_a_whole_round_in_the_browser(server, browser, world):
     SHOTS.mkdir(parents=True, exist_ok=True)
 
-    def person(login: str | None = None):
-        page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP").new_page()
-        page.set_default_timeout(15_000)
-        if login:
-            page.goto(f"{server}/login")
-            page.fill("#login", login)
-            page.fill("#password", PASSWORD)
-            page.click("form.card button.primary")
-            page.wait_for_load_state()
-        return page
-
-    def press(page, trigger: str):
-        page.click(f"button[name=trigger][value={trigger}]")
-        page.wait_for_load_state()
+    person = partial(open_page, browser, server)
 
     def submit(page, form: str):
         page.click(f"{form} button.primary")
@@ -310,16 +298,7 @@ def test_the_group_sees_one_copy_of_the_schedule_notice(server, browser, world):
     to_presentation(world, pid)
     world.s.commit()
 
-    def person(login: str):
-        page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP").new_page()
-        page.set_default_timeout(15_000)
-        page.goto(f"{server}/login")
-        page.fill("#login", login)
-        page.fill("#password", PASSWORD)
-        page.click("form.card button.primary")
-        page.wait_for_load_state()
-        return page
-
+    person = partial(open_page, browser, server)
     s = person("s")
     s.goto(f"{server}/secretariat/rounds/{rid}/panel")
     s.fill(f"#slot-{pid}-starts_at", "2027-06-12T14:00")

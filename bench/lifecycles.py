@@ -2,6 +2,7 @@
 
     python -m bench.lifecycles [--n 300] [--db sqlite|postgres|both] [--rounds 5]
     python -m bench.lifecycles --memory [--db sqlite|postgres|both]
+    python -m bench.lifecycles --profile 200 [--db sqlite|postgres]
 
 A lifecycle is ``proposals.create`` and the twelve triggers of ``World.to_closed``
 (13 transactions), applied by ``workflow.engine.apply`` with a MovableClock. The baseline
@@ -166,6 +167,62 @@ def bench_ratio(target: Target, n: int, rounds: int, warmup: int) -> bool:
     return not problems
 
 
+# -- profile ---------------------------------------------------------------------------------
+
+# Where a function's own time is counted, by the file it is in (first match wins).
+AREAS = (("the engine and its rules (workflow/)", f"{os.sep}workflow{os.sep}"),
+         ("SQLAlchemy", f"{os.sep}sqlalchemy{os.sep}"),
+         ("pytransitions", f"{os.sep}transitions{os.sep}"),
+         ("the database driver (round trips, commits)", "sqlite3"),
+         ("the database driver (round trips, commits)", f"{os.sep}psycopg"))
+
+
+def _area(filename: str, name: str) -> str:
+    where = f"{filename} {name}"
+    for label, part in AREAS:
+        if part in where:
+            return label
+    return "the rest (Python built-ins, json, datetime, pydantic settings ...)"
+
+
+def bench_profile(target: Target, n: int, warmup: int) -> bool:
+    """``n`` engine lifecycles under cProfile: the top functions, and the time by area."""
+    import cProfile
+    import pstats
+
+    name, db = target.name, target.db
+    engine_lc, raw_lc = prepare(target)
+    problems, engine_statements, raw_statements = check(db, lambda: engine_lc.run(db), raw_lc.run)
+    print(f"[{name}] baseline check: {'FAILED: ' + '; '.join(problems) if problems else 'same rows'}")
+    print(f"[{name}] per lifecycle: engine {engine_statements}; raw SQL {raw_statements}", flush=True)
+    for _ in range(warmup):
+        engine_lc.run(db)
+    profile = cProfile.Profile()
+    started = time.perf_counter()
+    profile.enable()
+    for _ in range(n):
+        engine_lc.run(db)
+    profile.disable()
+    spent = time.perf_counter() - started
+    stats = pstats.Stats(profile)
+    print(f"[{name}] {n} engine lifecycles under the profiler: {1000 * spent / n:.1f} ms each "
+          "(the profiler slows Python down; the shares below are what counts)")
+    areas: dict[str, float] = {}
+    total = 0.0
+    for (filename, _line, func), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():
+        areas[_area(filename, func)] = areas.get(_area(filename, func), 0.0) + tottime
+        total += tottime
+    rest = sorted(((tottime, f"{filename}:{func}") for (filename, _line, func), (_cc, _nc, tottime, _ct, _callers)
+                   in stats.stats.items() if _area(filename, func).startswith("the rest")), reverse=True)[:8]
+    print(f"[{name}] own time by area:")
+    for label, t in sorted(areas.items(), key=lambda kv: -kv[1]):
+        print(f"[{name}]   {100 * t / total:5.1f} %  {1000 * t / n:6.2f} ms/lifecycle  {label}")
+    print(f"[{name}] the largest parts of the rest: " + ", ".join(f"{where} {1000 * t / n:.2f} ms" for t, where in rest))
+    print(f"[{name}] the functions with the most cumulative time:", flush=True)
+    stats.sort_stats("cumulative").print_stats(40)
+    return not problems
+
+
 # -- memory ---------------------------------------------------------------------------------
 
 
@@ -221,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=10, help="untimed lifecycles per side first")
     parser.add_argument("--memory", action="store_true",
                         help="instead: engine memory after 1,000 and after 10,000 lifecycles")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="instead: profile N engine lifecycles (cProfile, engine side only)")
     parser.add_argument("--memory-first", type=int, default=1000, help=argparse.SUPPRESS)
     parser.add_argument("--memory-total", type=int, default=10000, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -228,7 +287,9 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     ran = 0
-    if args.memory:
+    if args.profile:
+        print(f"Kyodo engine profile: {args.profile} full lifecycles through the engine under cProfile", flush=True)
+    elif args.memory:
         print(f"Kyodo engine memory: {args.memory_first} then {args.memory_total} full lifecycles, "
               "one session per lifecycle", flush=True)
     else:
@@ -244,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 if args.memory:
                     bench_memory(target, args.memory_first, args.memory_total, workdir)
+                elif args.profile:
+                    bench_profile(target, args.profile, args.warmup)
                 else:
                     bench_ratio(target, args.n, args.rounds, args.warmup)
             finally:

@@ -3,7 +3,9 @@ as ratios against a trivial page of the same server in the same run.
 
 A fresh schema is migrated and filled by COPY (not through the engine): 100,000 cases
 spread over every state, their deadline rows (open and closed), two reviewers per case
-from review on, and the reviews already written. The server runs as it would in
+from review on, and the reviews already written; each case's trail, a coordination note,
+and the decision, contract and partner of the cases that went that far (what the case
+page and the public list read; ``bench.load`` uses the same city). The server runs as it would in
 production (``uvicorn web.app:create_app --factory`` in its own process); requests come
 over HTTP with keep-alive, queue and baseline interleaved so both share the noise.
 
@@ -166,8 +168,10 @@ def fill(engine) -> dict:
         copy(dbapi, "reviewassignment", ["proposal_id", "reviewer_id", "assigned_at"], assignments)
         copy(dbapi, "review", ["proposal_id", "reviewer_id", "revision", "score_technique", "score_expertise",
                                "score_quality", "score_capability", "comment", "submitted_at"], reviews)
+        history(dbapi, proposals, approver=approver, staff=staff, secretariat=secretariat)
         with dbapi.cursor() as cur:
-            for table in ("department", "organisation", "user", "proposal", "deadline", "review"):
+            for table in ("department", "organisation", "user", "proposal", "deadline", "review", "decision",
+                          "contract", "auditevent", "casenote"):
                 cur.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
                             f"(SELECT max(id) FROM \"{table}\"))")
         dbapi.commit()
@@ -185,14 +189,76 @@ def fill(engine) -> dict:
     return {"reviewer": busiest[0], "reviewer_waiting": busiest[1], **counts}
 
 
+# The path a case took to its state, as its history shows it (trigger, from, to).
+PATH = [("create", "draft", "draft"), ("submit", "draft", "submitted"), ("start_review", "submitted", "under_review"),
+        ("finish_review", "under_review", "in_coordination"),
+        ("refer_for_decision", "in_coordination", "awaiting_decision"), ("adopt", "awaiting_decision", "contracting"),
+        ("conclude_contract", "contracting", "in_progress"), ("complete", "in_progress", "evaluating"),
+        ("publish_final_evaluation", "evaluating", "closed")]
+STEPS = {"draft": 1, "submitted": 2, "under_review": 3, "in_coordination": 4, "awaiting_decision": 5, "contracting": 6,
+         "in_progress": 7, "evaluating": 8, "closed": 9}
+LAST_STEP = {"revision_requested": (4, ("request_revision", "in_coordination", "revision_requested")),
+             "not_adopted": (5, ("reject", "awaiting_decision", "not_adopted")),
+             "withdrawn": (2, ("withdraw", "submitted", "withdrawn"))}
+ADOPTED = {"contracting", "in_progress", "evaluating", "closed"}
+CONTRACTED = {"in_progress", "evaluating", "closed"}
+
+
+def history(dbapi, proposals: list[tuple], *, approver: int, staff: list[int], secretariat: int) -> None:
+    """What the case pages and the public pages read besides the case: its trail, notes,
+    decision, contract and partners (the rows a case that went that far has)."""
+    events, notes, decisions, contracts, partners = [], [], [], [], []
+    roles = {"create": "proposer", "submit": "proposer", "start_review": "secretariat", "finish_review": "secretariat",
+             "refer_for_decision": "department", "adopt": "approver", "reject": "approver",
+             "conclude_contract": "department", "complete": "department", "publish_final_evaluation": "secretariat",
+             "request_revision": "department", "withdraw": "proposer"}
+    for row in proposals:
+        pid, state, org, dept, proposer, created = row[0], row[3], row[5], row[6], row[8], row[9]
+        n, last = LAST_STEP[state] if state in LAST_STEP else (STEPS[state], None)
+        steps = PATH[:n] + ([last] if last else [])
+        for seq, (trigger, source, dest) in enumerate(steps, start=1):
+            role = roles[trigger]
+            actor = {"proposer": proposer, "secretariat": secretariat, "approver": approver}.get(
+                role, staff[(dept or 1) - 1])
+            events.append((pid, seq, trigger, source, dest, actor, role, 1, "{}", created + timedelta(days=seq)))
+        if STEPS.get(state, 4) >= 4:
+            notes.append((pid, "coordination", "団体と打合せを行い、役割分担を確認した。", staff[(dept or 1) - 1],
+                          created + timedelta(days=4)))
+        if state in ADOPTED or state == "not_adopted":
+            decisions.append((pid, pid, "adopted" if state in ADOPTED else "not_adopted", "公益性が高いため",
+                              approver, "市市協", 2026, pid, f"市市協第{pid}号", created + timedelta(days=6)))
+        if state in CONTRACTED:
+            start = created.date() + timedelta(days=10)
+            contracts.append((pid, pid, "entrustment", "目的", "工程", "役割分担", "費用分担", "責任分担", start,
+                              start + timedelta(days=365), 1_000_000, False, "", 0, staff[(dept or 1) - 1],
+                              created + timedelta(days=7)))
+            partners.append((pid, org))
+    copy(dbapi, "auditevent", ["proposal_id", "seq", "trigger", "from_state", "to_state", "actor_id", "actor_role",
+                               "revision", "inputs", "at"], events)
+    copy(dbapi, "casenote", ["proposal_id", "kind", "text", "author_id", "created_at"], notes)
+    copy(dbapi, "decision", ["id", "proposal_id", "outcome", "reasons", "decided_by", "document_prefix",
+                             "fiscal_year", "serial", "document_number", "decided_at"], decisions)
+    copy(dbapi, "contract", ["id", "proposal_id", "form", "purpose", "process", "role_sharing", "cost_sharing",
+                             "responsibility_sharing", "period_start", "period_end", "amount_yen", "exempt",
+                             "exemption_reason", "amendments", "concluded_by", "concluded_at"], contracts)
+    copy(dbapi, "contractpartner", ["contract_id", "organisation_id"], partners)
+
+
 class Server:
-    def __init__(self, url: str):
+    """The web application in its own processes, as ``kyodo serve`` runs it (uvicorn, the same
+    app factory), without access logs; ``workers`` processes share the port (uvicorn ``--workers``)."""
+
+    def __init__(self, url: str, workers: int = 1, redis_url: str = ""):
         self.port = free_port()
         env = dict(os.environ, KYODO_DATABASE_URL=url, KYODO_SECRET_KEY="b" * 48, KYODO_ENV="test",
-                   KYODO_BROKER_URL="", KYODO_REDIS_URL="")
+                   KYODO_BROKER_URL=redis_url, KYODO_REDIS_URL=redis_url)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "web.app:create_app", "--factory", "--host", "127.0.0.1",
-             "--port", str(self.port), "--log-level", "warning", "--no-access-log"], env=env)
+             "--port", str(self.port), "--log-level", "warning", "--no-access-log", "--workers", str(workers),
+             # As behind a reverse proxy that keeps its connections to the application open: a
+             # client that waits longer than uvicorn's default 5 s must not find its connection closed.
+             "--timeout-keep-alive", "120"],
+            env=env)
         self.base = f"http://127.0.0.1:{self.port}"
         end = time.monotonic() + 30
         while time.monotonic() < end:
@@ -202,6 +268,24 @@ class Server:
             except httpx.HTTPError:
                 time.sleep(0.2)
         raise SystemExit("the server did not start")
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the server and its worker processes."""
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for pid in [self.proc.pid, *self._children()]:
+            try:
+                fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        return total
+
+    def _children(self) -> list[int]:
+        try:
+            return [int(p) for p in open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read().split()]
+        except OSError:
+            return []
 
     def stop(self) -> None:
         self.proc.terminate()

@@ -17,10 +17,11 @@ pytransitions, no input validation, no condition or role checks. Every step:
   after reading the recipients (people's addresses can change, so they are read then).
 
 What it leaves out is exactly what the engine adds on top of those writes: the checks
-(organisation and department exist, role and reach, reviewers are reviewers and not
-members, conditions such as reviews_complete), the re-reads the engine does for its
-notices and evaluation period, and the Python around them. ``bench.verify`` checks
-before every run that both write the same rows.
+(organisation, department and partners exist, role and reach, conflicts of interest,
+reviewers are reviewers and not members, conditions such as reviews_complete) and the
+Python around them. It reads the recipients one query per role a notice names, where the
+engine reads all of a change's in one. ``bench.verify`` checks before every run that both
+write the same rows.
 
 Values that do not depend on the case (deadline due dates, the audit inputs as JSON)
 are computed once, since the benchmark clock stands still.

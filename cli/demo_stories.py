@@ -336,8 +336,9 @@ PANEL_SCORES = {
 }
 RECUSED = ("kato", "kitayamata", "提案団体の代表者と親族関係にあるため。")
 ROUND_DECISIONS = {  # case → the approver's decision and its reasons
-    "midori": ("adopt", "審査委員会の平均点が最も高く、市民調査の成果を学校の環境学習に活かす協働の効果が大きいため。"),
-    "shokudo": ("adopt", "合格点を上回り、既存のこども食堂の担い手を活かした多世代交流の実現性が高いため。"),
+    # The themes' projects run in FY2028 (令和10年度): adopted, they wait for that year's budget.
+    "midori": ("adopt_for_budget", "審査委員会の平均点が最も高く、市民調査の成果を学校の環境学習に活かす協働の効果が大きいため。"),
+    "shokudo": ("adopt_for_budget", "合格点を上回り、既存のこども食堂の担い手を活かした多世代交流の実現性が高いため。"),
     "kitayamata": ("reject", "審査委員会の平均点が合格点（60点）に達せず、空き家の確保と運営体制の見通しが示されていないため。"),
 }
 
@@ -359,8 +360,9 @@ def _points(member: str, case: str) -> dict[str, int]:
 
 ROUND_STORY = Story(
     "6. 令和9年度 協働事業提案の募集：募集の公表、事前相談、応募と締切後の提出、書類審査、公開プレゼンテーションの審査、"
-    "一括の決定、結果の公表 / a FY2027 round of proposals: published, consulted, applied to (one too late), "
-    "screened, presentations scored by a panel, decided together, results published",
+    "一括の決定、結果の公表、予算化と翌年度の契約 / a FY2027 round of proposals: published, consulted, applied to "
+    "(one too late), screened, presentations scored by a panel, decided together, results published, "
+    "budgeted and contracted for the next fiscal year",
     date(2027, 4, 5), None, None, {},
     (
         call(0, "tanaka", ("募集を作成する", "Declare the round"), rounds.declare, ROUND, keep="round"),
@@ -420,6 +422,17 @@ ROUND_STORY = Story(
              round_results.public_results, ROUND["code"]),
         call(ROUND_PUBLICATION, "tanaka", ("審査結果の公表を確認する", "Read the published results"),
              round_results.public_results, ROUND["code"]),
+        # The council passes the FY2028 budget in March; each department records it, and the
+        # waterside survey is contracted for FY2028 from its first business day.
+        *(scene for case in ROUND_DECISIONS if ROUND_DECISIONS[case][0] == "adopt_for_budget" for scene in of(
+            case, at(date(2028, 3, 24), ROUND_CASES[case][5], "record_budget",
+                     budget_note="令和10年3月22日 市議会で令和10年度予算が議決された（協働事業推進費）。"))),
+        *of("midori", at(date(2028, 4, 3), "env", "conclude_contract", contract_form="entrustment",
+                         partner_ids=_orgs("midori"), purpose="鶴見川流域の水辺の生き物マップづくり",
+                         process="年4回の市民調査を行い、年度末に地図と学校向け教材にまとめる",
+                         role_sharing="団体：調査の企画と実施、地図の作成／市：学校との調整と広報",
+                         cost_sharing="委託料1,400,000円", responsibility_sharing="調査中の事故は団体の保険で対応",
+                         period_start=date(2028, 4, 3), period_end=date(2029, 3, 30), amount_yen=1_400_000)),
     ),
     cases=(*ROUND_CASES, LATE[0]),
 )

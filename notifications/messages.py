@@ -2,7 +2,9 @@
 
 Headers are set only through ``EmailMessage`` and ``Address``, never by string
 formatting: they encode Japanese display names (RFC 2047) and refuse CR/LF, so text a
-citizen typed into a proposal title can never add a header of its own.
+citizen typed into a proposal title can never add a header of its own. The message's
+policy is ``email.policy.SMTP`` with a quicker fold of Japanese headers
+(``notifications.mail_policy``).
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ from __future__ import annotations
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP
 from email.utils import format_datetime
 
+from notifications.mail_policy import SMTP
 from notifications.render import Rendered, normalise_language, single_line
 from workflow.calendar.clock import JST
 
@@ -54,8 +56,9 @@ def build_message(
     msg = EmailMessage(policy=SMTP)
     # Stripping is the first guard; EmailMessage refusing CR/LF is the second.
     msg["Subject"] = single_line(rendered.subject)
-    msg["From"] = Address(display_name=single_line(sender_name), addr_spec=sender)
-    msg["To"] = Address(display_name=single_line(recipient_name), addr_spec=recipient_email)
+    # As text, so that a sender or recipient seen before is not parsed again (mail_policy).
+    msg["From"] = str(Address(display_name=single_line(sender_name), addr_spec=sender))
+    msg["To"] = str(Address(display_name=single_line(recipient_name), addr_spec=recipient_email))
     msg["Date"] = format_datetime(written_at.astimezone(JST))
     msg["Message-ID"] = message_id
     msg["X-Kyodo-Notice"] = str(int(notice_id))

@@ -28,9 +28,10 @@ from sqlalchemy import and_, false, or_, select
 from sqlmodel import Session
 
 from config import Settings
-from db.models import Deadline, Membership, Notice, Proposal, ReviewAssignment, User
-from db.session import begin_write, write
+from db.models import Deadline, Department, Membership, Notice, Organisation, Proposal, ReviewAssignment, User
+from db.session import write
 from notifications import round_closing
+from notifications.bulk_notices import insert_new, notice_rows
 from states import DeadlinePolicy, describe_state, lifecycle_of
 from states.roles import ROLES
 from workflow.calendar.japan import add_business_days, business_days_between, is_business_day
@@ -42,8 +43,6 @@ from workflow.rules.catalogue import rules_for
 
 # Deadlines further away than this cannot have a reminder step today.
 HORIZON_DAYS = 60
-# Reminders written per transaction.
-BATCH = 200
 _D, _P = Deadline.__table__, Proposal.__table__
 
 
@@ -107,7 +106,39 @@ def _escalated_to(policy: DeadlinePolicy) -> tuple[str, str]:
     return "、".join(ja[:-1]) + "及び" + ja[-1], ", ".join(en[:-1]) + " and " + en[-1]
 
 
-def _letters(session: Session, waits_on: str, policy: DeadlinePolicy, step: Step,
+# What each role's people depend on, so that one scan asks once per distinct answer (the
+# secretariat once, a group's contacts once per group) instead of once per deadline. A
+# role not listed (the reviewers: those of each case) is asked per case.
+_RESOLVED_BY = {"secretariat": (), "approver": (), "proposer": ("organisation_id",),
+                "department": ("department_id",), "department_head": ("department_id",)}
+
+
+class _Reads:
+    """What one scan has read, asked once: every letter of a scan is written as of one moment.
+
+    ``recipients(role, case)`` is ``resolve`` remembered. The cases' groups and departments
+    are read in a few queries and held here, so that ``common_context`` finds each in the
+    session (whose identity map keeps an object only while someone holds it) instead of
+    asking for it per case.
+    """
+
+    def __init__(self, session: Session, proposals) -> None:
+        self.session, self.known = session, {}
+        self.parties = []
+        for model, attr in ((Organisation, "organisation_id"), (Department, "department_id")):
+            ids = sorted({getattr(p, attr) for p in proposals} - {None})
+            for i in range(0, len(ids), 500):
+                self.parties += session.execute(select(model).where(model.id.in_(ids[i:i + 500]))).scalars().all()
+
+    def recipients(self, role: str, proposal) -> list[Recipient]:
+        by = _RESOLVED_BY.get(role)
+        key = (role, *(getattr(proposal, a) for a in by)) if by is not None else (role, "case", proposal.id)
+        if key not in self.known:
+            self.known[key] = resolve(self.session, role, proposal)
+        return self.known[key]
+
+
+def _letters(reads: _Reads, waits_on: str, policy: DeadlinePolicy, step: Step,
              proposal) -> list[tuple[str, list[Recipient]]]:
     """(role, recipients) per letter: the late party first, then each role it is escalated to.
 
@@ -117,14 +148,19 @@ def _letters(session: Session, waits_on: str, policy: DeadlinePolicy, step: Step
     told: set[int] = set()
     letters = []
     for role in roles:
-        people = [r for r in resolve(session, role, proposal) if r.user_id not in told]
+        people = [r for r in reads.recipients(role, proposal) if r.user_id not in told]
         told.update(r.user_id for r in people)
         letters.append((role, people))
     return letters
 
 
 def scan(session: Session, clock: Clock, settings: Settings) -> int:
-    """Write the reminders due now; returns how many outbox rows were written."""
+    """Write the reminders due now; returns how many outbox rows were written.
+
+    Everything is read first (the open deadlines, their cases, groups, departments and
+    recipients, the steps already written), then the rows are written a thousand to a
+    statement, each skipped by the database if a concurrent scan wrote it meanwhile.
+    """
     today = japan_today(clock)
     now = clock.now()
     # Plain rows, not ORM objects: a large city has thousands of open deadlines, and
@@ -138,50 +174,55 @@ def scan(session: Session, clock: Clock, settings: Settings) -> int:
     ).all()
     session.rollback()
     candidates = []
+    # Deadlines of one kind due on one day are at the same step: worked out once a scan.
+    steps: dict[tuple, tuple[DeadlinePolicy, Step | None]] = {}
     for deadline in rows:
-        policy = lifecycle_of(deadline).deadline(deadline.key)
-        step = current_step(policy, deadline.due_on, today)
+        same = (deadline.lifecycle, deadline.lifecycle_version, deadline.key, deadline.due_on)
+        if same not in steps:
+            policy = lifecycle_of(deadline).deadline(deadline.key)
+            steps[same] = policy, current_step(policy, deadline.due_on, today)
+        policy, step = steps[same]
         if step is not None:
             candidates.append((deadline, policy, step))
-    proposals = _proposals(session, [d.proposal_id for d, _, _ in candidates])
-    due = [(d, proposals[d.proposal_id], policy, step) for d, policy, step in candidates]
-    done = _already_written(session, [d.proposal_id for d, _, _, _ in due])
-    written = 0
-    pending = 0
-    for deadline, proposal, policy, step in due:
-        key = f"r:{deadline.id}:{step.key}"
-        if key in done:
-            continue
-        if not pending:
-            begin_write(session)
-        late_ja, late_en = _labels(deadline.waits_on)
-        to_ja, to_en = _escalated_to(policy)
-        context = {
-            **common_context(session, proposal, settings),
-            "deadline": {"id": deadline.id, "label_ja": policy.label_ja, "label_en": policy.label_en,
-                         "due_on": effective_due(deadline.due_on)},
-            "step": step.kind, "days": step.days, "escalated": step.escalated,
-            "waits_on": deadline.waits_on, "late_party_ja": late_ja, "late_party_en": late_en,
-            "escalated_to_ja": to_ja, "escalated_to_en": to_en,
-        }
-        for role, recipients in _letters(session, deadline.waits_on, policy, step, proposal):
-            written += enqueue(session, kind="reminder", recipients=recipients,
-                               context={**context, "addressed_as": role}, proposal_id=proposal.id, now=now,
-                               dedupe=key)
-        pending += 1
-        if pending >= BATCH:
-            session.commit()
-            pending = 0
-    session.commit()
+    done = _already_written(session, [d.proposal_id for d, _, _ in candidates])
+    todo = [(d, policy, step) for d, policy, step in candidates if f"r:{d.id}:{step.key}" not in done]
+    notices = []
+    if todo:
+        proposals = _proposals(session, [d.proposal_id for d, _, _ in todo])
+        reads = _Reads(session, proposals.values())
+        due_on = {d.due_on: effective_due(d.due_on) for d, _, _ in todo}
+        for deadline, policy, step in todo:
+            proposal = proposals[deadline.proposal_id]
+            late_ja, late_en = _labels(deadline.waits_on)
+            to_ja, to_en = _escalated_to(policy)
+            context = {
+                **common_context(session, proposal, settings),
+                "deadline": {"id": deadline.id, "label_ja": policy.label_ja, "label_en": policy.label_en,
+                             "due_on": due_on[deadline.due_on]},
+                "step": step.kind, "days": step.days, "escalated": step.escalated,
+                "waits_on": deadline.waits_on, "late_party_ja": late_ja, "late_party_en": late_en,
+                "escalated_to_ja": to_ja, "escalated_to_en": to_en,
+            }
+            for role, people in _letters(reads, deadline.waits_on, policy, step, proposal):
+                notices += notice_rows(kind="reminder", recipients=people, context={**context, "addressed_as": role},
+                                       proposal_id=proposal.id, now=now, key=f"r:{deadline.id}:{step.key}")
+        session.rollback()  # the reads end before the first write begins
+    written = insert_new(session, notices)
     # Not a deadline of a case but of a round: its drafts are reminded on the same scan.
     return written + round_closing.scan(session, clock, settings)
+
+
+# What a reminder reads of its case (its title, and whom it reaches through the case), not
+# the long texts of the proposal.
+_CASE = (_P.c.id, _P.c.title, _P.c.lifecycle, _P.c.lifecycle_version, _P.c.state, _P.c.organisation_id,
+         _P.c.department_id, _P.c.round_id)
 
 
 def _proposals(session: Session, ids: list[int]) -> dict[int, object]:
     unique = sorted(set(ids))
     found: dict[int, object] = {}
     for i in range(0, len(unique), 500):
-        for row in session.execute(select(_P).where(_P.c.id.in_(unique[i:i + 500]))):
+        for row in session.execute(select(*_CASE).where(_P.c.id.in_(unique[i:i + 500]))):
             found[row.id] = row
     session.rollback()
     return found

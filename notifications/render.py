@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, pass_context
 from markupsafe import Markup, escape
 
 from states.common import CONTRACT_FORM_LABELS
@@ -58,11 +58,18 @@ def render(kind: str, language: str, context: dict) -> Rendered:
         if key in context and context[key] not in allowed:
             raise ValueError(f"{kind}: {key}={context[key]!r} is not one of {allowed}")
     context = {"addressed_as": None, **context}
-    lang = normalise_language(language)
-    subject = _environment(lang, html=False).get_template(f"{lang}/{kind}.subject.txt").render(context)
-    text = _environment(lang, html=False).get_template(f"{lang}/{kind}.txt").render(context)
-    html = _environment(lang, html=True).get_template(f"{lang}/{kind}.html").render(context)
+    subject, text, html = (t.render(context) for t in _templates(normalise_language(language), kind))
     return Rendered(subject=single_line(subject), text=text.strip() + "\n", html=html)
+
+
+@lru_cache(maxsize=None)
+def _templates(lang: str, kind: str) -> tuple[Template, Template, Template]:
+    """The subject, text and HTML templates of one kind, compiled once per process: a
+    worker renders thousands of notices from a few dozen templates, and a deployment
+    changes templates by restarting its workers."""
+    text_env, html_env = _environment(lang, html=False), _environment(lang, html=True)
+    return (text_env.get_template(f"{lang}/{kind}.subject.txt"), text_env.get_template(f"{lang}/{kind}.txt"),
+            html_env.get_template(f"{lang}/{kind}.html"))
 
 
 def normalise_language(language: str | None) -> str:
@@ -155,6 +162,8 @@ def _environment(language: str, *, html: bool) -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates are read once (``_templates``); nothing asks the disk again per notice.
+        auto_reload=False,
     )
     env.globals.update(address_block=address_block)
     env.filters.update(

@@ -19,10 +19,10 @@ from sqlmodel import Session
 
 from config import Settings
 from db.models import Proposal, ProposalRound
-from db.session import begin_write
+from notifications.bulk_notices import insert_new, notice_rows
 from states import lifecycle_of
 from workflow.calendar.clock import Clock, japan_today
-from workflow.engine.outbox import common_context, enqueue
+from workflow.engine.outbox import common_context
 from workflow.engine.recipients import resolve
 
 _P, _R = Proposal.__table__, ProposalRound.__table__
@@ -46,7 +46,7 @@ def scan(session: Session, clock: Clock, settings: Settings) -> int:
     """Write the reminders due today; returns how many outbox rows were written."""
     today = japan_today(clock)
     now = clock.now()
-    # Plain rows: read once, then written from after the reading transaction has ended.
+    # Plain rows: read once; the letters are written after the reading transaction has ended.
     rows = session.execute(
         select(_P.c.id, _P.c.title, _P.c.organisation_id, _P.c.department_id, _P.c.state, _P.c.lifecycle,
                _P.c.lifecycle_version, _R.c.id.label("round_id"), _R.c.title_ja, _R.c.title_en, _R.c.opens_on,
@@ -59,14 +59,10 @@ def scan(session: Session, clock: Clock, settings: Settings) -> int:
     session.rollback()
     # Only drafts: the state each case's own lifecycle begins in.
     due = [(p, step((p.closes_on - today).days)) for p in rows if p.state == lifecycle_of(p).initial]
-    written = 0
-    began = False
+    letters = []
     for p, n in due:
         if n is None:
             continue
-        if not began:
-            begin_write(session)
-            began = True
         context = {
             **common_context(session, p, settings),
             "round": {"id": p.round_id, "title_ja": p.title_ja, "title_en": p.title_en, "opens_on": p.opens_on,
@@ -74,8 +70,7 @@ def scan(session: Session, clock: Clock, settings: Settings) -> int:
             "days": (p.closes_on - today).days,
             "addressed_as": ADDRESSED_AS,
         }
-        written += enqueue(session, kind=KIND, recipients=resolve(session, ADDRESSED_AS, p), context=context,
-                           proposal_id=p.id, now=now, dedupe=f"rc:{p.id}:{p.round_id}:{n}")
-    if began:
-        session.commit()
-    return written
+        letters += notice_rows(kind=KIND, recipients=resolve(session, ADDRESSED_AS, p), context=context,
+                            proposal_id=p.id, now=now, key=f"rc:{p.id}:{p.round_id}:{n}")
+    session.rollback()  # the reads end before the first write begins
+    return insert_new(session, letters)

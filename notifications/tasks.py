@@ -1,4 +1,4 @@
-"""Celery tasks: relay the outbox, deliver one notice, scan reminders, send digests.
+"""Celery tasks: relay the outbox, deliver a batch of notices, scan reminders, send digests.
 
 Every task opens its own session and reads the time from the one clock; tests pass an
 ISO timestamp as ``now`` to move time without touching the worker.
@@ -6,6 +6,7 @@ ISO timestamp as ``now`` to move time without touching the worker.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 
 from celery import shared_task
@@ -47,13 +48,26 @@ def relay(now: str | None = None) -> int:
     settings = get_settings()
     with new_session() as session:
         ids = outbox.claim_for_relay(session, _clock(now).now(), settings)
-    for notice_id in ids:
-        deliver.delay(notice_id, now)
+    for batch in outbox.batches(ids):
+        deliver_batch.delay(batch, now)
+    if len(ids) >= outbox.RELAY_LIMIT:
+        # More is waiting: queued behind these batches, the next relay keeps the workers
+        # busy without piling the whole backlog into the broker at once.
+        relay.delay(now)
     return len(ids)
+
+
+@shared_task(name="kyodo.deliver_batch")
+def deliver_batch(notice_ids: list[int], now: str | None = None) -> dict[str, int]:
+    settings = get_settings()
+    with new_session() as session:
+        results = outbox.deliver_batch(session, notice_ids, _clock(now).now(), settings, _transport(settings))
+    return dict(Counter(r.outcome for r in results))
 
 
 @shared_task(name="kyodo.deliver")
 def deliver(notice_id: int, now: str | None = None) -> str:
+    """One notice; kept so that tasks an earlier release queued are still delivered."""
     settings = get_settings()
     with new_session() as session:
         result = outbox.deliver(session, notice_id, _clock(now).now(), settings, _transport(settings))

@@ -3,7 +3,9 @@
 One class per channel over a small base, as healthchecks does in ``hc/api/transports.py``:
 ``send`` returns when the message was handed over and raises ``DeliveryError`` when not.
 The error says whether retrying can help, so the outbox retries a full mailbox but marks a
-refused address failed at once and shows it to staff.
+refused address failed at once and shows it to staff. ``send_many`` hands over a batch
+(over one SMTP session) and says, message by message, which were not handed over and why:
+one refused recipient fails only its own message.
 """
 
 from __future__ import annotations
@@ -13,21 +15,51 @@ import re
 import smtplib
 import ssl
 import tempfile
+import time
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
 
 
 class DeliveryError(Exception):
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
+    def __init__(self, message: str, *, permanent: bool = False, unreachable: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.permanent = permanent
+        # The server could not be reached or dropped us, as opposed to answering "no".
+        self.unreachable = unreachable
+
+
+class NotAttempted(DeliveryError):
+    """A message of a batch that was not begun: the batch ran out of time."""
+
+    def __init__(self) -> None:
+        super().__init__("not attempted: the batch ran out of time")
 
 
 class Transport:
     def send(self, message: EmailMessage) -> None:
         raise NotImplementedError
+
+    def send_many(self, messages: Sequence[EmailMessage], until: float | None = None) -> list[Exception | None]:
+        """Hand over each message in turn; per message, None or the error that stopped it.
+
+        ``until`` (a ``time.monotonic()`` value): the messages not begun by then are left
+        alone and reported as ``NotAttempted``, so a slow server cannot keep a batch's rows
+        claimed past their lease.
+        """
+        results: list[Exception | None] = []
+        for message in messages:
+            if until is not None and time.monotonic() > until:
+                results.append(NotAttempted())
+                continue
+            try:
+                self.send(message)
+                results.append(None)
+            except Exception as exc:  # noqa: BLE001 - the caller decides per message what an error means
+                results.append(exc)
+        return results
 
 
 def _is_permanent(code: int) -> bool:
@@ -62,7 +94,9 @@ class SmtpTransport(Transport):
         # login cost more than the message itself.
         self._smtp: smtplib.SMTP | None = None
 
-    def _session(self) -> smtplib.SMTP:
+    def _session(self, check: bool = True) -> smtplib.SMTP:
+        if self._smtp is not None and not check:
+            return self._smtp
         if self._smtp is not None:
             try:
                 if self._smtp.noop()[0] == 250:
@@ -101,11 +135,11 @@ class SmtpTransport(Transport):
                 raise
         return smtp
 
-    def _send(self, message: EmailMessage) -> dict:
+    def _send(self, message: EmailMessage, check: bool = True) -> dict:
         try:
-            return self._session().send_message(message)
-        except smtplib.SMTPResponseException:
-            # The server answered: the session is still usable once reset.
+            return self._session(check).send_message(message)
+        except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused):
+            # The server answered: the session is still usable once reset, for the rest of a batch.
             try:
                 self._smtp.rset()
             except (smtplib.SMTPException, OSError, AttributeError):
@@ -115,10 +149,12 @@ class SmtpTransport(Transport):
             self.close()
             raise
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, *, check: bool = True) -> None:
+        """``check=False`` trusts a session that has just answered (the next message of a
+        batch) instead of asking the server with NOOP first; a dropped one still fails."""
         where = f"{self.host}:{self.port}"
         try:
-            refused = self._send(message)
+            refused = self._send(message, check)
         except smtplib.SMTPRecipientsRefused as e:
             codes = [code for code, _ in e.recipients.values()]
             raise DeliveryError(f"{where} refused every recipient: {e.recipients}",
@@ -133,12 +169,40 @@ class SmtpTransport(Transport):
                                 permanent=_is_permanent(e.smtp_code)) from e
         except (smtplib.SMTPException, OSError) as e:
             # Refused or dropped connections, timeouts and TLS failures: try again later.
-            raise DeliveryError(f"{where} could not be reached: {e!r}") from e
+            raise DeliveryError(f"{where} could not be reached: {e!r}", unreachable=True) from e
         if refused:
             # With several recipients the server may refuse some and accept the rest.
             codes = [code for code, _ in refused.values()]
             raise DeliveryError(f"{where} refused some recipients: {refused}",
                                 permanent=all(_is_permanent(c) for c in codes))
+
+    def send_many(self, messages: Sequence[EmailMessage], until: float | None = None) -> list[Exception | None]:
+        """One session for the whole batch: checked once, then one transaction per message.
+
+        A session dropped mid-batch is opened again for the next message; when that fails
+        too the server is gone, and the rest of the batch gets the same error untried
+        (each would have waited for its own connection timeout).
+        """
+        results: list[Exception | None] = []
+        check, gone = True, 0
+        for message in messages:
+            if gone >= 2:
+                results.append(results[-1])
+                continue
+            if until is not None and time.monotonic() > until:
+                results.append(NotAttempted())
+                continue
+            try:
+                self.send(message, check=check)
+                results.append(None)
+                gone = 0
+            except DeliveryError as exc:
+                results.append(exc)
+                gone = gone + 1 if exc.unreachable else 0
+            except Exception as exc:  # noqa: BLE001 - an address smtplib cannot encode fails this message only
+                results.append(exc)
+            check = False
+        return results
 
 
 class FileTransport(Transport):

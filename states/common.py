@@ -55,6 +55,8 @@ INPUTS: tuple[InputSpec, ...] = (
     InputSpec("note", "記録内容", "Note"),
     InputSpec("revision_request", "修正を依頼する内容", "What to revise"),
     InputSpec("revision_note", "修正内容の説明", "What was revised"),
+    InputSpec("budget_note", "予算の成立の記録（議決日、予算額、予算科目など）",
+              "The budget as passed (date of the council's vote, amount, budget line)"),
     InputSpec("department_opinion", "所管課の意見", "Department's opinion"),
     InputSpec("reasons", "理由", "Reasons"),
     InputSpec("contract_form", "契約形態", "Contract form", "choice", choices=CONTRACT_FORMS),
@@ -147,6 +149,19 @@ CONDITIONS: tuple[Condition, ...] = (
               unmet_ja="審査委員の採点がそろっていません。利害関係のない委員全員が、すべての審査基準を採点してから記録してください。",
               unmet_en="The review panel's scores are not all in: every member without a conflict of interest must "
                        "score every criterion first."),
+    # A round's adopted project runs in the fiscal year its theme says, usually the next one
+    # (翌年度事業化): it is adopted, then waits for that year's budget (予算化) before its
+    # contract. Which of the two adoptions a case has is decided by that year, so each rule
+    # hides the other adoption rather than showing it as not yet possible.
+    Condition("budget_in_hand", "事業を実施する年度が始まっていること（募集外の提案、または今年度に実施する事業）",
+              "the project's fiscal year has begun (a proposal outside a round, or a project run this year)",
+              "第10条第2項", hides=True),
+    Condition("budget_awaited", "募集の事業を実施する年度がまだ始まっていないこと（予算化を待って契約する）",
+              "the round project's fiscal year has not begun yet (the contract waits for its budget)",
+              "第10条第2項", hides=True),
+    Condition("contract_in_project_year", "募集の事業は、テーマの事業年度に開始し、テーマの予算上限を超えない契約であること",
+              "a round project's contract starts in the theme's fiscal year and stays within the theme's budget ceiling",
+              "第12条第2項", on_inputs=True),
     Condition("annual_evaluations_published", "開始した年度評価がすべて公表されていること",
               "every annual evaluation that was opened has been published", "第15条第2項",
               unmet_ja="公表されていない年度評価があります。年度評価を公表してから終了してください。",

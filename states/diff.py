@@ -221,6 +221,7 @@ CONDITION_ASPECTS = (
     _bi("label", "表示名", "label"),
     _one("article", "根拠条項", "article"),
     _one("on_inputs", "入力内容で判定", "checks the inputs"),
+    _one("hides", "満たさないときは操作を表示しない", "hides the transition when unmet"),
     _bi("unmet", "満たされないときの表示", "message when unmet"),
 )
 

@@ -50,6 +50,10 @@ class Condition:
     # What a page says while the rule does not hold (「審査結果が2件そろっていません」).
     unmet_ja: str = ""
     unmet_en: str = ""
+    # True when the rule says whether the transition is for this case at all rather than
+    # whether it is possible yet: while it does not hold, the transition is not offered
+    # (two adoptions, one for a project budgeted later, of which a case has only one).
+    hides: bool = False
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from states import Transition, lifecycle_of
 from states.notices import NOTICE_KINDS
 from web.forms import build_forms, has_generic_form
 from web.i18n import pick
+from web.pages import end_reads
 from workflow.actors import Actor
 from workflow.calendar.clock import Clock, japan_today
 from workflow.engine.authorization import in_reach
@@ -157,6 +158,18 @@ def _attachments(db: Session, pid: int, is_city: bool) -> list:
     return list(db.execute(q))
 
 
+def _periods(db: Session, pid: int) -> list[tuple[EvaluationPeriod, dict[str, Evaluation]]]:
+    """Each evaluation period of the case with its evaluations by side, in one statement."""
+    out: dict[int, tuple[EvaluationPeriod, dict[str, Evaluation]]] = {}
+    for period, evaluation in db.execute(
+            select(EvaluationPeriod, Evaluation).outerjoin(Evaluation, Evaluation.period_id == EvaluationPeriod.id)
+            .where(EvaluationPeriod.proposal_id == pid).order_by(EvaluationPeriod.id, Evaluation.id)):
+        sides = out.setdefault(period.id, (period, {}))[1]
+        if evaluation is not None:
+            sides[evaluation.side] = evaluation
+    return list(out.values())
+
+
 def case_context(db: Session, actor: Actor, row, lang: str, clock: Clock, page: str = "case",
                  settings: Settings | None = None) -> dict[str, Any]:
     lc = lifecycle_of(row)
@@ -197,11 +210,7 @@ def case_context(db: Session, actor: Actor, row, lang: str, clock: Clock, page: 
             select(Organisation).join(ContractPartner, ContractPartner.organisation_id == Organisation.id)
             .where(ContractPartner.contract_id == contract.id).order_by(Organisation.id)).scalars())
 
-    periods = []
-    for period in db.execute(select(EvaluationPeriod).where(EvaluationPeriod.proposal_id == pid)
-                             .order_by(EvaluationPeriod.id)).scalars():
-        sides = {e.side: e for e in db.execute(select(Evaluation).where(Evaluation.period_id == period.id)).scalars()}
-        periods.append((period, sides))
+    periods = _periods(db, pid)
 
     history = list(queries.history(db, pid))
     if not is_city and "proposer" in actor.roles:
@@ -249,5 +258,5 @@ def case_context(db: Session, actor: Actor, row, lang: str, clock: Clock, page: 
         "form_messages": {},
         "confirming": None,
     }
-    db.rollback()
+    end_reads(db)  # the template reads what is gathered here, and nothing more
     return context

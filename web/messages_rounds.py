@@ -128,4 +128,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "rounds_outline": ("募集の概要", "Outline"),
     "rounds_guidelines_source": ("この募集要項は{when}に公表した内容です。最新の内容は市のホームページでご確認ください。",
                                  "These guidelines were published {when}; see the city's website for the latest."),
+    # The note the department keeps when the project's budget is passed (予算化).
+    "note_budget": ("予算の成立の記録", "Budget passed"),
 }

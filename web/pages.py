@@ -58,6 +58,18 @@ def state_of(case) -> State:
     return describe_state(case.lifecycle, case.state)
 
 
+def end_reads(db) -> None:
+    """End a page's read transaction, keeping what was read as it was read.
+
+    A rollback expires every object the session holds, and a template reading one would
+    load it again: one statement per row shown, after the transaction has ended. Detached
+    first, the objects keep their values, and a template that reaches for anything not
+    loaded fails loudly (``DetachedInstanceError``) instead of querying.
+    """
+    db.expunge_all()
+    db.rollback()
+
+
 def flash(request: Request, kind: str, message_ja: str, message_en: str) -> None:
     """A message for the next page this browser sees (kept in the signed cookie)."""
     request.session["flash"] = [*request.session.get("flash", []), [kind, message_ja, message_en]]

@@ -201,10 +201,16 @@ def _line(found: dict, data: Mapping[str, Any], name: str, limit: int, label: tu
 # --- the presentations
 
 
-def _panel_case(session: Session, proposal_id: Any) -> Proposal:
-    """A proposal of a round that is at its public presentation now."""
+def _panel_case(session: Session, proposal_id: Any, *, lock: bool = False) -> Proposal:
+    """A proposal of a round that is at its public presentation now.
+
+    ``lock``: hold the case's row until the caller commits, so that the presentation
+    cannot be recorded (the engine updates that row) while scores are being written: the
+    scores land before the record, or are refused after it, never in between.
+    """
     pid = _id(proposal_id, "proposal_id", ("提案", "a proposal"))
-    p = session.get(Proposal, pid)
+    q = select(Proposal).where(Proposal.id == pid).execution_options(populate_existing=True)
+    p = session.execute(q.with_for_update() if lock else q).scalar()
     if p is None or p.round_id is None:
         raise NotFound(f"募集に応募した提案 {pid} はありません。", f"no proposal {pid} made in a round")
     if not in_panel_stage(p):
@@ -326,7 +332,7 @@ def record_scores(session: Session, proposal_id: Any, user_id: int, points: Mapp
     names each one that is not.
     """
     clock = clock or SystemClock()
-    p = _panel_case(session, proposal_id)
+    p = _panel_case(session, proposal_id, lock=True)
     may_score(session, user_id, p)
     criteria = _criteria(session, p.round_id)
     if not criteria:

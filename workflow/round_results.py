@@ -30,6 +30,7 @@ from workflow.actors import Actor
 from workflow.calendar.clock import Clock, SystemClock, japan_today
 from workflow.engine.core import Outcome, apply_together
 from workflow.errors import InvalidInput, KyodoError, NotFound
+from workflow.queries.cases import applicable
 from workflow.rounds import RoundView, view
 
 APPROVER = "approver"
@@ -131,8 +132,13 @@ def _round(session: Session, round_id: int) -> ProposalRound:
     return row
 
 
-def waiting(session: Session, round_id: int) -> tuple[RoundView, list[Waiting]]:
-    """The round and its proposals waiting for the approver's decision, ranked by the panel when it scored."""
+def waiting(session: Session, round_id: int, *, clock: Clock | None = None,
+            settings: Settings | None = None) -> tuple[RoundView, list[Waiting]]:
+    """The round and its proposals waiting for the approver's decision, ranked by the panel when it scored.
+
+    Each case offers the decisions that are for it: a project whose fiscal year has not
+    begun is adopted to wait for its budget, one whose year has begun is adopted outright.
+    """
     r = view(_round(session, round_id))
     rows = session.execute(
         select(Proposal, Organisation.name).outerjoin(Organisation, Organisation.id == Proposal.organisation_id)
@@ -148,8 +154,9 @@ def waiting(session: Session, round_id: int) -> tuple[RoundView, list[Waiting]]:
     out = []
     for p, org in rows:
         lc = get_lifecycle(p.lifecycle, p.lifecycle_version)
+        choices = applicable(session, lc, p, decision_choices(lc, p.state), clock=clock, settings=settings)
         out.append(Waiting(p.id, p.title, org, p.lifecycle, p.lifecycle_version, p.state, p.version,
-                           tuple(reviews[p.id]), panel.get(p.id), tuple(decision_choices(lc, p.state))))
+                           tuple(reviews[p.id]), panel.get(p.id), tuple(choices)))
     out.sort(key=lambda w: (w.panel is None or w.panel.rank is None, w.panel.rank if w.panel else 0, w.id))
     return r, out
 
@@ -202,7 +209,7 @@ def decide(session: Session, round_id: int, picks: list[Pick], actor: Actor, *, 
     once before anything is tried.
     """
     clock = clock or SystemClock()
-    _, cases = waiting(session, round_id)
+    _, cases = waiting(session, round_id, clock=clock, settings=settings)
     by_id = {w.id: w for w in cases}
     known = {pid: (title, rid) for pid, title, rid in session.execute(
         select(Proposal.id, Proposal.title, Proposal.round_id).where(Proposal.id.in_([p.proposal_id for p in picks])))}

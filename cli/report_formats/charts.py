@@ -22,6 +22,7 @@ WIDTH = 180  # mm: the report's text width (html.py: max-width 180mm inside A4's
 COLOURS = {
     "ward": "#1a4f8b", "bureau": "#e07b00",
     "projects": "#1a4f8b", "contracted_projects": "#e07b00", "contracts": "#2e8b57", "amount_yen": "#7b4fa0",
+    "applied": "#1a4f8b", "adopted": "#2e8b57",
 }
 INK, MUTED, AXIS = "#1f2328", "#5b6270", "#8a919c"
 # Font sizes in mm: Japanese labels ~8.5pt, the English below them ~6.5pt, numbers ~7.4pt.
@@ -70,6 +71,19 @@ def _fit(text: str, size: float, room: float) -> float:
     """``size``, or smaller so that ``text`` fits in ``room`` mm (never below 60%)."""
     w = _width(text, size)
     return size if w <= room else max(size * 0.6, size * room / w)
+
+
+def _clip(text: str, size: float, room: float) -> str:
+    """``text``, cut short with an ellipsis when even at the smallest size it does not fit in ``room`` mm.
+
+    A round's title can be long; the table beside the chart and its description give it whole.
+    """
+    small = size * 0.6
+    if _width(text, small) <= room:
+        return text
+    while text and _width(text + "…", small) > room:
+        text = text[:-1]
+    return text.rstrip() + "…"
 
 
 def _text(x: float, y: float, text: str, size: float, *, anchor: str | None = None, fill: str = INK,
@@ -176,8 +190,9 @@ class _Chart:
                                          width=round(bar - 0.6, 2), height=round(h, 2), fill=b.colour))
                 self.parts.append(_bar(g, b, inner))
             centre = x0 + cluster * (i + 0.5)
-            self.parts.append(_text(centre, base + 4, g.ja, _fit(g.ja, JA, cluster - 1), anchor="middle"))
-            self.parts.append(_text(centre, base + 7.2, g.en, _fit(g.en, EN, cluster - 1), anchor="middle", fill=MUTED))
+            ja, en = _clip(g.ja, JA, cluster - 1), _clip(g.en, EN, cluster - 1)
+            self.parts.append(_text(centre, base + 4, ja, _fit(ja, JA, cluster - 1), anchor="middle"))
+            self.parts.append(_text(centre, base + 7.2, en, _fit(en, EN, cluster - 1), anchor="middle", fill=MUTED))
         self.parts.append(_tag("line", x1=x0, y1=round(base, 2), x2=WIDTH, y2=round(base, 2), stroke=AXIS,
                                stroke_width=0.3))
         self.y = base + 10
@@ -256,9 +271,29 @@ def trends_chart(report: dict[str, Any]) -> Markup:
     return c.svg(f"{ja}。 {en}.")
 
 
+def rounds_chart(report: dict[str, Any]) -> Markup:
+    """Proposals and adoptions per round: a cluster per round, oldest first (the title in Japanese, the code below)."""
+    rounds = report["rounds"]
+    c = _Chart("rounds")
+    keys = ["applied", "adopted"]
+    c.legend(keys)
+    c.columns([Group(r["code"], r["title_ja"], r["code"], [Bar(k, r[k], _count(r[k]), COLOURS[k]) for k in keys])
+               for r in rounds])
+    c.note("応募数は提出された提案の数です（下書きを除きます）。",
+           "Proposals counts the proposals submitted (not drafts).")
+    ja = "、".join(f"{r['title_ja']}（{r['era_year']}）：応募{r['applied']:,}件・採用{r['adopted']:,}件・"
+                  f"不採用{r['rejected']:,}件・未決定{r['undecided']:,}件" for r in rounds)
+    en = "; ".join(f"{r['title_en'] or r['code']} (FY{r['fiscal_year']}): {r['applied']:,} proposals, "
+                   f"{r['adopted']:,} adopted, {r['rejected']:,} not adopted, {r['undecided']:,} undecided"
+                   for r in rounds)
+    return c.svg(f"募集ごとの応募数・採用数：{ja}。 Proposals and adoptions per round: {en}.")
+
+
 def charts(report: dict[str, Any]) -> dict[str, Markup]:
-    """The report's charts by name; the trends only when the report holds more than one year."""
+    """The report's charts by name: the trends only with more than one year, the rounds only when there are any."""
     out = {"owners": owners_chart(report), "fields": fields_chart(report), "origins": origins_chart(report)}
     if len(report.get("trends", [])) > 1:
         out["trends"] = trends_chart(report)
+    if report.get("rounds"):
+        out["rounds"] = rounds_chart(report)
     return out

@@ -17,6 +17,7 @@ from cli.report_formats.labels import (
     NOT_RECORDED_JA,
     OWNER_KIND_JA,
     PAGE_PARTS_JA,
+    ROUND_COLUMNS_JA,
     SECTIONS_JA,
     TITLE_EN,
     TITLE_JA,
@@ -103,6 +104,21 @@ TEMPLATE = """<!DOCTYPE html>
 </div>
 <figure class="chart" data-chart="trends">{{ svg.trends }}</figure>
 {% endif %}
+{% if svg.rounds is defined %}
+
+<div class="keep">
+<h2>{{ sections.rounds }} <span class="muted">Proposals and adoptions per round</span></h2>
+<table>
+<thead><tr><th>募集</th><th>年度</th>{% for label in round_columns.values() %}<th>{{ label }}</th>{% endfor %}</tr></thead>
+<tbody>
+{% for g in r.rounds %}
+<tr><td>{{ g.title_ja }}<br><span class="muted">{{ g.title_en ~ "　" if g.title_en else "" }}{{ g.code }}</span></td><td>{{ g.era_year }}</td>{% for key in round_columns %}<td class="n">{{ "{:,}".format(g[key]) }}</td>{% endfor %}</tr>
+{% endfor %}
+</tbody>
+</table>
+</div>
+<figure class="chart" data-chart="rounds">{{ svg.rounds }}</figure>
+{% endif %}
 
 <h2>{{ sections.list }}</h2>
 <table>
@@ -158,4 +174,5 @@ def render(report: dict[str, Any]) -> bytes:
     return _template.render(
         r=report, title_ja=TITLE_JA, title_en=TITLE_EN, sections=SECTIONS_JA, parts=PAGE_PARTS_JA,
         owner_kind=OWNER_KIND_JA, cost=cost_text, not_recorded=NOT_RECORDED_JA, svg=charts(report),
+        round_columns=ROUND_COLUMNS_JA,
     ).encode("utf-8")

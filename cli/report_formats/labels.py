@@ -13,9 +13,12 @@ SECTIONS_JA = {
     "pages": "5　協働契約のある事業の報告",
     "checks": "検算",
     "trends": "参考　協働事業の推移（年度別）",
+    "rounds": "参考　協働事業提案の募集ごとの応募・採用の状況",
 }
 PAGE_PARTS_JA = ("1　協働契約の相手方", "2　事業費", "3　事業内容", "4　事業実績", "5　協働で事業を行った効果")
 NOT_RECORDED_JA = "（登録なし）"
+# The columns of the rounds' table (html, csv, xlsx), after the round and its year.
+ROUND_COLUMNS_JA = {"applied": "応募数", "adopted": "採用数", "rejected": "不採用数", "undecided": "未決定"}
 
 # The charts: each title and the name of each series, Japanese first, then English.
 CHART_TITLES = {
@@ -23,6 +26,7 @@ CHART_TITLES = {
     "fields": ("分野別の協働事業の数（区役所・局）", "Projects by field, ward offices and bureaus"),
     "origins": ("協働契約のある事業（根拠別）", "Contracted projects by origin"),
     "trends": ("協働事業の推移（年度別）", "Year on year"),
+    "rounds": ("募集ごとの応募数・採用数", "Proposals and adoptions per round"),
 }
 SERIES = {
     "ward": ("区役所", "Ward offices"),
@@ -31,6 +35,8 @@ SERIES = {
     "contracted_projects": ("協働契約のある事業", "Contracted projects"),
     "contracts": ("契約件数", "Contracts"),
     "amount_yen": ("契約金額", "Contract amount"),
+    "applied": ("応募数", "Proposals"),
+    "adopted": ("採用数", "Adopted"),
 }
 PANELS = {
     "counts": ("事業数・契約件数", "Projects and contracts"),

@@ -6,7 +6,7 @@ import io
 import json
 from typing import Any
 
-from cli.report_formats.labels import OWNER_KIND_JA, SECTIONS_JA, TITLE_JA
+from cli.report_formats.labels import OWNER_KIND_JA, ROUND_COLUMNS_JA, SECTIONS_JA, TITLE_JA
 from workflow.registry.cells import SafeWriter
 
 
@@ -42,6 +42,12 @@ def render_csv(report: dict[str, Any]) -> bytes:
         w.writerow([o["label_ja"], o["article"], o["projects"], o["contracts"], o["amount_yen"]])
     w.writerow(["合計", "", c["projects"], c["contracts"], c["amount_yen"]])
     w.writerow([])
+    if report.get("rounds"):
+        w.writerow([SECTIONS_JA["rounds"]])
+        w.writerow(["募集コード", "募集", "年度", *ROUND_COLUMNS_JA.values()])
+        for r in report["rounds"]:
+            w.writerow([r["code"], r["title_ja"], r["era_year"], *(r[k] for k in ROUND_COLUMNS_JA)])
+        w.writerow([])
     w.writerow([SECTIONS_JA["list"]])
     w.writerow(["id", "事業名", "所管区分", "所管", "所管課", "分野", "根拠", "協働契約の相手方", "契約件数",
                 "契約金額（円）", "費用の種類", "事業内容", "事業実績", "協働で事業を行った効果"])

@@ -9,7 +9,8 @@ Under each table of figures is its chart: a native Excel chart whose series are 
 table's cells (not a picture), so it follows any correction typed into the table, and
 no wider than the table so that fitting the sheet to the page does not shrink it. The
 colours are the html report's (``charts.COLOURS``). When the report holds several
-years, a sheet 「推移」 has the figures per year and their charts.
+years, a sheet 「推移」 has the figures per year and their charts; when it holds
+proposal rounds, a sheet 「募集別」 has each round's proposals and adoptions and their chart.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from cli.report_formats.labels import (
     OWNER_KIND_JA,
     PAGE_PARTS_JA,
     PANELS,
+    ROUND_COLUMNS_JA,
     SECTIONS_JA,
     TITLE_JA,
     cost_text,
@@ -266,6 +268,24 @@ def _trends(wb: Workbook, report: dict[str, Any]) -> None:
     _print_setup(ws)
 
 
+def _rounds(wb: Workbook, report: dict[str, Any]) -> None:
+    rounds = report.get("rounds", [])
+    if not rounds:
+        return
+    ws = wb.create_sheet("募集別")
+    _columns(ws, [34, 12, 9, 9, 9, 9])
+    _title(ws, report, SECTIONS_JA["rounds"], 6)
+    _header(ws, ["募集", "年度", *ROUND_COLUMNS_JA.values()])
+    for r in rounds:
+        _row(ws, [r["title_ja"], r["era_year"], *(r[k] for k in ROUND_COLUMNS_JA)],
+             {3: COUNT, 4: COUNT, 5: COUNT, 6: COUNT}, wrap=(1,))
+    last = ws.max_row
+    chart = _chart(CHART_TITLES["rounds"], horizontal=False, width=15, height=7.5)
+    _series(ws, chart, [(3, "applied"), (4, "adopted")], header=3, first=4, last=last, categories=1)
+    ws.add_chart(chart, f"A{last + 2}")
+    _print_setup(ws)
+
+
 def _project_list(wb: Workbook, report: dict[str, Any]) -> None:
     ws = wb.create_sheet("契約事業一覧")
     _columns(ws, [6, 30, 16, 16, 20, 8, 30, 8, 15])
@@ -320,7 +340,7 @@ def _checks(wb: Workbook, report: dict[str, Any]) -> None:
 
 def render(report: dict[str, Any]) -> bytes:
     wb = Workbook()
-    for sheet in (_summary, _fields, _origins, _trends, _project_list, _project_pages, _checks):
+    for sheet in (_summary, _fields, _origins, _trends, _rounds, _project_list, _project_pages, _checks):
         sheet(wb, report)
     wb.properties.title = f"{report['fiscal_year_label_ja']} {TITLE_JA}"
     wb.properties.creator = "Kyodo"

@@ -32,7 +32,13 @@ CONTENT_FIELDS = tuple(ProposalContent.model_fields)
 
 
 class Proposal(ProposalContent, table=True):
-    __table_args__ = (Index("ix_proposal_state_department", "state", "department_id"),)
+    __table_args__ = (
+        Index("ix_proposal_state_department", "state", "department_id"),
+        # The busy pages (migration 0011): the secretariat's list by state and its counts,
+        # and the department's desk, each newest first.
+        Index("ix_proposal_lifecycle_state_id", "lifecycle", "state", "id"),
+        Index("ix_proposal_department_id_id", "department_id", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     lifecycle: str = Field(default="citizen_proposal", max_length=40)

@@ -47,13 +47,14 @@ def test_both_lifecycles_share_one_implementation_stage():
 def test_the_citizen_lifecycle_kept_its_states_and_triggers():
     assert [s.name for s in CITIZEN_PROPOSAL.states] == [
         "draft", "submitted", "under_review", "in_coordination", "revision_requested", "awaiting_decision",
-        "not_adopted", "withdrawn", "contracting", "in_progress", "evaluating", "closed"]
+        "awaiting_budget", "not_adopted", "withdrawn", "contracting", "in_progress", "evaluating", "closed"]
     # 26 steps; an annual evaluation can also be finished after the project ended (2);
     # saving a revision and adding or removing attachments in its two editable states (6);
     # adding and replacing reviewers during the review (2); declaring a conflict of
-    # interest in every state not final once the city has the proposal (8).
-    assert len(CITIZEN_PROPOSAL.transitions) == 26 + 2 + 2 * 3 + 2 + 8
-    assert len(CITIZEN_PROPOSAL.deadlines) == 11
+    # interest in every state not final once the city has the proposal (9); a round's
+    # project adopted for a later year and its budget recorded (2).
+    assert len(CITIZEN_PROPOSAL.transitions) == 26 + 2 + 2 * 3 + 2 + 9 + 2
+    assert len(CITIZEN_PROPOSAL.deadlines) == 12
 
 
 def test_the_path_of_a_call():

@@ -150,7 +150,11 @@ def test_demo_tells_a_round_from_its_publication_to_its_published_results(demo_r
                  "加藤 理恵 利害関係により除外 / recused"):
         assert unwrapped(line) in story, line
     # Decided together: two adopted, one not; public on the publication date, not the day before.
-    assert story.count(unwrapped("決裁待ち → 協働契約準備中")) == 2
+    # The themes' projects run in FY2028: both adopted wait for that year's budget, then the
+    # departments record it and the waterside survey is contracted from the year's start.
+    assert story.count(unwrapped("決裁待ち → 予算化待ち")) == 2
+    assert story.count(unwrapped("予算化待ち → 協働契約準備中")) == 2
+    assert story.count(unwrapped("協働契約準備中 → 事業実施中")) == 1
     assert story.count(unwrapped("決裁待ち → 不採用")) == 1
     before, on_the_day = story.split(unwrapped("審査結果の公表を確認する"))
     assert unwrapped("審査結果のページはまだありません") in before
@@ -158,7 +162,7 @@ def test_demo_tells_a_round_from_its_publication_to_its_published_results(demo_r
     assert unwrapped("不採用 / not adopted: 「空き家を活かした地域サロン」") in on_the_day
     # The panel's totals are published without the members' names.
     assert unwrapped("委員1 / member 1: 92") in on_the_day and "伊藤" not in on_the_day
-    for pid, state in ((6, "協働契約準備中"), (7, "協働契約準備中"), (8, "不採用")):
+    for pid, state in ((6, "事業実施中"), (7, "協働契約準備中"), (8, "不採用")):
         assert unwrapped(f"ID {pid}:") in out and state in out.split(unwrapped(f"ID {pid}:"))[-1][:60]
 
 

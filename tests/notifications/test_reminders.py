@@ -187,3 +187,38 @@ def test_no_reminder_is_written_on_a_saturday(world, session):
     monday = _implementation_reminders(session)
     assert {n.context["step"] for n in monday} == {"on_day"}
     assert {n.context["deadline"]["due_on"]["$date"] for n in monday} == {"2027-03-29"}
+
+
+def _statements_of_a_scan(session, db_engine, when) -> tuple[int, int]:
+    from sqlalchemy import event
+
+    seen = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(db_engine, "before_cursor_execute", count)
+    try:
+        written = scan(session, when, Settings())
+    finally:
+        event.remove(db_engine, "before_cursor_execute", count)
+    return written, len(seen)
+
+
+def test_a_scan_asks_the_database_as_often_for_twenty_reminders_as_for_five(world, session, db_engine):
+    """The letters are read and written in bulk: a big city's thousands of reminders cost
+    a few statements, not a few per reminder."""
+    from sqlalchemy import delete
+
+    receipt_due = at(date(2026, 4, 13))  # every receipt deadline is today
+    for n in range(5):
+        world.do(world.new_proposal(title=f"案件{n}"), "submit", "proposer")
+    five = _statements_of_a_scan(session, db_engine, receipt_due)
+    for n in range(5, 20):
+        world.do(world.new_proposal(title=f"案件{n}"), "submit", "proposer")
+    session.execute(delete(Notice).where(Notice.kind == "reminder"))
+    session.commit()
+    twenty = _statements_of_a_scan(session, db_engine, receipt_due)
+    assert (five[0], twenty[0]) == (5, 20)
+    assert twenty[1] == five[1]
+    assert scan(session, receipt_due, Settings()) == 0  # written once, whatever the count

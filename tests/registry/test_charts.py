@@ -4,7 +4,8 @@
 projects, 118 ward / 85 bureau; 31 contracted projects with 77 contracts: Art. 9 27/73,
 Art. 10 4/4). The html draws each chart as inline SVG with its figures on the bars; the
 xlsx has native Excel charts whose series are the tables' cells; with several years
-imported, both add the trends. A real browser draws the charts at A4 print width.
+imported, both add the trends, and with proposal rounds, the proposals and adoptions per
+round. A real browser draws the charts at A4 print width.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.chart import BarChart
 
 from cli.report_formats import RENDERERS
 from cli.report_formats.charts import COLOURS, owners_chart
 from cli.report_formats.labels import CHART_TITLES
 from tests.registry.conftest import DATA, SAMPLE
+from tests.registry.test_report import hold_rounds
 # Skipped without Chromium, failed under CI=true: the same rule as the web's browser tests.
 from tests.web.test_browser import need_chromium
 from workflow.registry.annual_report import build_report
@@ -64,6 +67,15 @@ def two_years(session):
     import_file(session, FY2020.read_bytes(), 2020)
     import_file(session, SAMPLE.read_bytes(), 2021)  # after the report's year: not in its trends
     return build_report(session, 2020)
+
+
+@pytest.fixture
+def with_rounds(session, world):
+    """Both years imported, and FY2019's and FY2020's rounds with their proposals decided through the engine."""
+    import_file(session, SAMPLE.read_bytes(), 2019)
+    import_file(session, FY2020.read_bytes(), 2020)
+    by_hand = hold_rounds(world, 2020)
+    return build_report(session, 2020), by_hand
 
 
 def svgs(html: str) -> dict[str, ET.Element]:
@@ -242,6 +254,68 @@ def test_a_year_with_only_engine_projects_is_in_the_trends(session, world):
         (2026, 1, 1), (2027, 30, 9)]
 
 
+# --- Proposals and adoptions per round
+
+
+def test_the_html_shows_proposals_and_adoptions_per_round(with_rounds):
+    r, by_hand = with_rounds
+    codes = ["2019-autumn", "2020-spring", "2020-autumn"]
+    assert [g["code"] for g in r["rounds"]] == codes
+    html = RENDERERS["html"](r).decode()
+    charts = svgs(html)
+    assert list(charts) == ["owners", "fields", "origins", "trends", "rounds"]
+    chart = charts["rounds"]
+    assert bars(chart) == {(code, k): str(by_hand[code][k]) for code in codes for k in ("applied", "adopted")}
+    assert {"募集ごとの応募数・採用数", "Proposals and adoptions per round", "応募数", "採用数"} <= set(texts(chart))
+    heights = {(g.get("data-category"), g.get("data-series")): float(g.find(f"{SVG}rect").get("height"))
+               for g in chart.iter(f"{SVG}g") if g.get("class") == "bar"}
+    assert heights[("2020-spring", "applied")] / heights[("2020-autumn", "applied")] == pytest.approx(4 / 3, rel=0.01)
+    desc = chart.find(f"{SVG}desc").text
+    ja, _, en = desc.partition("。 ")  # Japanese first, then English
+    assert "令和2年度 協働事業提案（2020-spring）（令和2年度）：応募4件・採用1件・不採用1件・未決定2件" in ja
+    assert "Collaboration proposals 2020-autumn (FY2020): 3 proposals, 2 adopted, 1 not adopted, 0 undecided" in en
+    # The section: its heading, Japanese first, then the table of figures, then the chart.
+    section = html.index("参考　協働事業提案の募集ごとの応募・採用の状況")
+    table = html.index("<td>令和2年度 協働事業提案（2020-spring）", section)
+    assert section < table < html.index('data-chart="rounds"')
+    assert html.index('data-chart="trends"') < section
+
+
+def test_a_year_without_rounds_has_no_rounds_section(fy2020):
+    assert fy2020["rounds"] == []
+    html = RENDERERS["html"](fy2020).decode()
+    assert "rounds" not in svgs(html) and "募集ごとの応募" not in html
+    assert "募集別" not in load_workbook(io.BytesIO(RENDERERS["xlsx"](fy2020))).sheetnames
+    assert "募集" not in RENDERERS["csv"](fy2020).decode("utf-8-sig")
+
+
+def test_the_xlsx_has_a_rounds_sheet_with_a_native_chart_over_its_cells(with_rounds):
+    r, by_hand = with_rounds
+    wb = load_workbook(io.BytesIO(RENDERERS["xlsx"](r)))
+    assert wb.sheetnames.index("募集別") == wb.sheetnames.index("推移") + 1
+    ws = wb["募集別"]
+    assert [c.value for c in ws[3]] == ["募集", "年度", "応募数", "採用数", "不採用数", "未決定"]
+    titles = [g["title_ja"] for g in r["rounds"]]
+    assert [[c.value for c in row] for row in ws.iter_rows(min_row=4, max_row=6)] == [
+        [g["title_ja"], g["era_year"], *(by_hand[g["code"]][k] for k in ("applied", "adopted", "rejected",
+                                                                        "undecided"))] for g in r["rounds"]]
+    (chart,) = ws._charts
+    assert isinstance(chart, BarChart) and chart.type == "col"
+    assert [s.val.numRef.f for s in chart.series] == ["'募集別'!$C$4:$C$6", "'募集別'!$D$4:$D$6"]
+    assert series(wb, chart) == [("応募数", titles, [1, 4, 3]), ("採用数", titles, [1, 1, 2])]
+    assert chart.dataLabels.showVal and chart.x_axis.delete is False and chart.y_axis.delete is False
+    assert int(ws.page_setup.paperSize) == 9 and ws.sheet_properties.pageSetUpPr.fitToPage
+
+
+def test_json_and_csv_carry_the_rounds(with_rounds):
+    r, by_hand = with_rounds
+    assert json.loads(RENDERERS["json"](r))["rounds"] == r["rounds"]
+    rows = list(csv.reader(io.StringIO(RENDERERS["csv"](r).decode("utf-8-sig"))))
+    head = rows.index(["募集コード", "募集", "年度", "応募数", "採用数", "不採用数", "未決定"])
+    assert rows[head - 1] == ["参考　協働事業提案の募集ごとの応募・採用の状況"]
+    assert rows[head + 2] == ["2020-spring", "令和2年度 協働事業提案（2020-spring）", "令和2年度", "4", "1", "1", "2"]
+
+
 # --- In a browser, at A4 print width
 
 
@@ -297,6 +371,7 @@ CHART_SERIES = {
     "fields": ("ward", "bureau"),
     "origins": ("projects", "contracts", "amount_yen"),
     "trends": ("projects", "contracted_projects", "contracts", "amount_yen"),
+    "rounds": ("applied", "adopted"),
 }
 MM = 96 / 25.4  # CSS pixels per millimetre
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -305,12 +380,12 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 
 @pytest.mark.slow
 @pytest.mark.parametrize("db_engine", ["sqlite"], indirect=True)
-def test_the_charts_are_drawn_at_a4_width_in_a_browser(two_years, tmp_path):
+def test_the_charts_are_drawn_at_a4_width_in_a_browser(with_rounds, tmp_path):
     path = need_chromium()
     from playwright.sync_api import sync_playwright
 
     page_file = tmp_path / "article20-FY2020.html"
-    page_file.write_bytes(RENDERERS["html"](two_years))
+    page_file.write_bytes(RENDERERS["html"](with_rounds[0]))
     shots = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=path, args=ARGS)

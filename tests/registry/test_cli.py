@@ -136,3 +136,59 @@ def test_an_output_into_a_missing_folder_is_said_before_any_work(cli_app, cli_db
     assert out.exit_code == 1 and "フォルダ" in out.output
     out = run(cli_app, "projects", "export", "--fiscal-year", FY, "--output", tmp_path / "no" / "r.csv")
     assert out.exit_code == 1 and "フォルダ" in out.output
+
+
+def test_a_large_import_shows_its_progress_on_a_terminal_and_nowhere_else(cli_app, cli_db, tmp_path, monkeypatch):
+    """On a terminal the bars are drawn (and gone when done); piped or logged, the output is just the result."""
+    import io
+
+    from rich.console import Console
+
+    from cli import registry
+    from tests.registry.test_import import many_rows
+
+    big = tmp_path / "year.csv"
+    big.write_bytes(many_rows(450))
+    out = run(cli_app, "projects", "import", big, "--fiscal-year", FY)
+    assert out.exit_code == 0, out.output
+    assert "450 件を取り込みました（追加 450、更新 0" in out.stdout
+    assert "検査" not in out.stderr and "書き込み" not in out.stderr
+
+    terminal = Console(file=io.StringIO(), force_terminal=True, width=100)
+    monkeypatch.setattr(registry, "err_console", terminal)
+    big.write_bytes(many_rows(450, renamed="（改）"))
+    out = run(cli_app, "projects", "import", big, "--fiscal-year", FY)
+    assert out.exit_code == 0, out.output
+    assert "（追加 0、更新 450、削除 0" in out.stdout
+    drawn = terminal.file.getvalue()
+    assert "検査 / checking" in drawn and "書き込み / writing" in drawn and "450/450" in drawn
+    with cli_db.connect() as conn:
+        names = set(conn.execute(select(RegistryProject.name).where(RegistryProject.fiscal_year == FY)).scalars())
+    assert names and all(name.endswith("（改）") for name in names)
+
+
+def test_a_bad_row_in_a_re_import_is_listed_once_the_bars_are_gone_and_nothing_changes(cli_app, cli_db, tmp_path,
+                                                                                       monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from cli import registry
+    from tests.registry.test_import import many_rows
+
+    big = tmp_path / "year.csv"
+    big.write_bytes(many_rows(450))
+    assert run(cli_app, "projects", "import", big, "--fiscal-year", FY).exit_code == 0
+    terminal = Console(file=io.StringIO(), force_terminal=True, width=120)
+    monkeypatch.setattr(registry, "err_console", terminal)
+    big.write_bytes(many_rows(450, renamed="（改）", bad={300: (2, "town")}))
+    out = run(cli_app, "projects", "import", big, "--fiscal-year", FY)
+    assert out.exit_code == 1 and "Traceback" not in out.output
+    drawn = terminal.file.getvalue()
+    assert drawn.rindex("検査 / checking") < drawn.index("登録ファイルの誤り")  # the bar was not drawn over it
+    table = drawn[drawn.index("登録ファイルの誤り"):]
+    assert "301" in table and "owner_kind" in table and "town" in table
+    assert "何も取り込んでいません" in out.stderr
+    with cli_db.connect() as conn:
+        names = set(conn.execute(select(RegistryProject.name).where(RegistryProject.fiscal_year == FY)).scalars())
+    assert not any(name.endswith("（改）") for name in names)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import io
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 
 from db.models import RegistryProject
 from tests.registry.conftest import DATA, FY, sample_bytes
+from workflow.registry import projects
 from workflow.registry.projects import (
     COLUMNS,
     RegistryFileError,
@@ -97,27 +99,116 @@ def test_a_large_import_reports_its_progress(session):
     assert count(session) == 450
 
 
-def test_a_large_import_again_updates_in_a_few_statements_with_the_new_values(session):
-    """A department re-sends its year of 1,200 rows: updated in batches, not one round trip per row."""
-    header, row = sample_bytes().splitlines()[0], sample_bytes().splitlines()[1].decode()
-    first = [row.replace("W-001", f"W-{i:04d}", 1).encode() for i in range(1200)]
-    import_file(session, b"\n".join([header, *first]) + b"\n", FY)
-    name = parse(sample_bytes())[0].name
-    renamed = [line.replace(name.encode(), "改称した事業".encode(), 1) for line in first]
-    statements = []
-    bind = session.get_bind()
-    listen = lambda *args: statements.append(args[2])  # noqa: E731  (before_cursor_execute's statement)
-    event.listen(bind, "before_cursor_execute", listen)
-    try:
-        result = import_file(session, b"\n".join([header, *renamed]) + b"\n", FY)
-    finally:
-        event.remove(bind, "before_cursor_execute", listen)
-    assert (result.added, result.updated) == (0, 1200)
-    updates = [s for s in statements if s.lstrip().upper().startswith("UPDATE")]
-    assert 1 <= len(updates) <= 3, f"{len(updates)} UPDATE statements for 1,200 rows"
-    names = set(session.execute(select(RegistryProject.name).where(RegistryProject.fiscal_year == FY)).scalars())
+def many_rows(n: int, renamed: str = "", bad: dict[int, tuple[int, str]] | None = None) -> bytes:
+    """``n`` rows: the sample's rows over and over, each with its own id; ``renamed`` ends every name;
+    ``bad`` puts a value into a column of some rows ({row number: (column index, value)})."""
+    header, *sample = list(csv.reader(io.StringIO(sample_bytes().decode())))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for i in range(n):
+        row = list(sample[i % len(sample)])
+        row[0], row[1] = f"{row[0]}-{i:05d}", row[1] + renamed
+        if bad and i + 1 in bad:
+            column, value = bad[i + 1]
+            row[column] = value
+        writer.writerow(row)
+    return out.getvalue().encode()
+
+
+class Statements:
+    """What the session sends to the database while the block runs; the ``fail_at``-th write fails."""
+
+    def __init__(self, session, fail_at: int | None = None):
+        self.bind, self.sent, self.fail_at = session.get_bind(), [], fail_at
+
+    def _seen(self, _conn, _cursor, statement, *_args) -> None:
+        self.sent.append(statement)
+        if len(self.writes) == self.fail_at:
+            raise DatabaseGone(f"the database went away at write {self.fail_at}")
+
+    def __enter__(self):
+        event.listen(self.bind, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *_exc):
+        event.remove(self.bind, "before_cursor_execute", self._seen)
+
+    @property
+    def writes(self) -> list[str]:
+        return [s for s in self.sent if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+
+
+class DatabaseGone(Exception):
+    pass
+
+
+def names(session, fy=FY) -> dict[str, str]:
+    found = dict(session.execute(
+        select(RegistryProject.external_id, RegistryProject.name).where(RegistryProject.fiscal_year == fy)).all())
     session.commit()
-    assert names == {"改称した事業"}
+    return found
+
+
+def test_a_re_import_updates_every_row_and_keeps_what_the_file_does_not_hold(session):
+    import_file(session, many_rows(60), FY)
+    ids_before = dict(session.execute(select(RegistryProject.external_id, RegistryProject.id)).all())
+    session.execute(update(RegistryProject).where(RegistryProject.external_id == "W-001-00000").values(
+        content="事業の内容（案件から）"))
+    session.commit()
+    result = import_file(session, many_rows(60, renamed="（改）"), FY)
+    assert (result.added, result.updated, result.removed) == (0, 60, 0)
+    assert all(name.endswith("（改）") for name in names(session).values()) and count(session) == 60
+    row = session.execute(select(RegistryProject).where(RegistryProject.external_id == "W-001-00000")).scalar_one()
+    session.commit()
+    assert row.content == "事業の内容（案件から）"  # not a column of the file: left as it was
+    assert dict(session.execute(select(RegistryProject.external_id, RegistryProject.id)).all()) == ids_before
+
+
+def test_a_file_is_written_in_a_statement_per_thousand_rows_first_time_and_again(session):
+    """A department sends, then re-sends, its year: the statements do not grow with the rows."""
+    sent = {}
+    for fy, n in ((FY, 100), (FY + 1, 900), (FY + 2, 2400)):
+        with Statements(session) as first:
+            assert import_file(session, many_rows(n), fy).added == n
+        with Statements(session) as again:
+            assert import_file(session, many_rows(n, renamed="（改）"), fy).updated == n
+        sent[n] = (len(first.sent), len(again.sent))
+        assert 1 <= len(again.writes) == len(first.writes) <= (n + 999) // 1000, (first.writes, again.writes)
+        assert set(names(session, fy).values()) == {r.name + "（改）" for r in parse(sample_bytes())}
+    assert sent[100] == sent[900], sent
+    assert all(few <= more <= few + 2 for few, more in zip(sent[100], sent[2400])), sent
+
+
+def test_a_bad_row_in_the_middle_of_a_re_import_is_named_and_changes_nothing(session):
+    import_file(session, many_rows(2400), FY)
+    before = names(session)
+    bad = {1500: (5, "環境保全"), 2001: (7, "2")}  # an unknown field; a contract flag that is not 0 or 1
+    with pytest.raises(RegistryFileError) as info:
+        import_file(session, many_rows(2400, renamed="（改）", bad=bad), FY)
+    assert [(p.line, p.column) for p in info.value.problems] == [(1501, "field"), (2002, "contract")]
+    assert names(session) == before
+
+
+def test_a_failure_while_writing_the_last_rows_leaves_the_registry_as_it_was(session, monkeypatch):
+    """The database fails after two thousand rows went in: those are undone too."""
+    monkeypatch.setattr(projects, "COPY_BATCH", 1000)  # PostgreSQL's batches, as small as SQLite's
+    import_file(session, many_rows(2400), FY)
+    before = names(session)
+    with Statements(session, fail_at=3) as sent, pytest.raises(DatabaseGone):
+        import_file(session, many_rows(2400, renamed="（改）"), FY)
+    assert len(sent.writes) == 3
+    assert names(session) == before
+    with Statements(session, fail_at=3), pytest.raises(DatabaseGone):
+        import_file(session, many_rows(2400), FY + 1)
+    assert count(session, FY + 1) == 0
+
+
+def test_replace_removes_thousands_of_rows_the_file_no_longer_lists(session):
+    import_file(session, many_rows(2400), FY)
+    result = import_file(session, many_rows(100), FY, replace=True)
+    assert (result.updated, result.removed) == (100, 2300)
+    assert count(session) == 100
 
 
 # --- Bad files: every problem reported with its line, and nothing imported

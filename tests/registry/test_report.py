@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 import pytest
+from sqlalchemy import update
 
-from db.models import Proposal
+from db.models import Proposal, ProposalRound
 from tests.calls.conftest import CallWorld, scores
 from tests.registry.conftest import FY, sample_bytes
 from tests.support import EVAL, TERMS
+from tests.workflow.test_round_entry import make_round
+from workflow import round_results
+from workflow.calendar.japan import era_year
 from workflow.registry.annual_report import build_report, compute
 from workflow.registry.projects import engine_projects, import_file, parse, year_registry
 
@@ -153,3 +157,85 @@ def test_confidential_content_stays_out_of_the_report(session, city):
     city.to_in_progress(pid)
     assert session.get(Proposal, pid).content == "月1回の清掃"
     assert engine_projects(session, 2026)[0].content == ""
+
+
+# --- Proposals and adoptions per round (募集)
+
+
+def _decide(world, round_id: int, adopt: dict[int, bool]) -> None:
+    """The approver decides these cases of the round together, each adopted or not, as the page offers it."""
+    _, cases = round_results.waiting(world.s, round_id, clock=world.clock, settings=world.settings)
+    picks = [round_results.Pick(w.id, next(t.trigger for t in w.choices
+                                           if (t.outcome == round_results.ADOPTED) == adopt[w.id]),
+                                f"理由{w.id}", w.version)
+             for w in cases if w.id in adopt]
+    round_results.decide(world.s, round_id, picks, world["approver"], clock=world.clock, settings=world.settings)
+
+
+def hold_rounds(world, year: int) -> dict[str, dict[str, int]]:
+    """Rounds around ``year`` with proposals at every step, through the engine; returns the counts by hand.
+
+    ``year - 1``: one round, its one proposal adopted. ``year``: a spring round (a draft never
+    submitted, one adopted, one not, one waiting for the decision, one still in screening)
+    and an autumn round (two adopted, one not). ``year + 1``: a round with one proposal
+    submitted, after the report's year. A proposal outside any round is adopted too.
+    """
+    codes = {f"{year - 1}-autumn": year - 1, f"{year}-spring": year, f"{year}-autumn": year,
+             f"{year + 1}-spring": year + 1}
+    rid = {}
+    for code, fy in codes.items():
+        rid[code] = make_round(world, code=code)
+        world.s.execute(update(ProposalRound).where(ProposalRound.id == rid[code]).values(
+            fiscal_year=fy, title_ja=f"{era_year(fy)} 協働事業提案（{code}）", title_en=f"Collaboration proposals {code}"))
+    world.s.commit()
+
+    def waiting_decision(code: str, n: int) -> list[int]:
+        pids = [world.new_proposal(round_id=rid[code], title=f"{code}の提案{i}") for i in range(n)]
+        for pid in pids:
+            world.to_awaiting_decision(pid)
+        return pids
+
+    (earlier,) = waiting_decision(f"{year - 1}-autumn", 1)
+    _decide(world, rid[f"{year - 1}-autumn"], {earlier: True})
+
+    world.new_proposal(round_id=rid[f"{year}-spring"], title="下書きのままの提案")
+    yes, no, undecided = waiting_decision(f"{year}-spring", 3)
+    screening = world.new_proposal(round_id=rid[f"{year}-spring"], title="審査中の提案")
+    world.to_under_review(screening)
+    _decide(world, rid[f"{year}-spring"], {yes: True, no: False})
+
+    autumn = waiting_decision(f"{year}-autumn", 3)
+    _decide(world, rid[f"{year}-autumn"], dict(zip(autumn, (True, False, True))))
+
+    world.to_under_review(world.new_proposal(round_id=rid[f"{year + 1}-spring"]))
+    world.to_contracting(world.new_proposal(title="募集によらない提案"))
+    return {
+        f"{year - 1}-autumn": {"applied": 1, "adopted": 1, "rejected": 0, "undecided": 0},
+        f"{year}-spring": {"applied": 4, "adopted": 1, "rejected": 1, "undecided": 2},
+        f"{year}-autumn": {"applied": 3, "adopted": 2, "rejected": 1, "undecided": 0},
+        f"{year + 1}-spring": {"applied": 1, "adopted": 0, "rejected": 0, "undecided": 1},
+    }
+
+
+COUNTS = ("applied", "adopted", "rejected", "undecided")
+
+
+def test_the_report_counts_proposals_and_adoptions_per_round_up_to_its_year(session, world):
+    by_hand = hold_rounds(world, 2026)
+    r = build_report(session, 2026)
+    assert [g["code"] for g in r["rounds"]] == ["2025-autumn", "2026-spring", "2026-autumn"]  # oldest first
+    for g in r["rounds"]:
+        assert {k: g[k] for k in COUNTS} == by_hand[g["code"]], g["code"]
+    spring = r["rounds"][1]
+    assert (spring["fiscal_year"], spring["era_year"]) == (2026, "令和8年度")
+    assert (spring["title_ja"], spring["title_en"]) == ("令和8年度 協働事業提案（2026-spring）",
+                                                        "Collaboration proposals 2026-spring")
+    assert r["rounds"][0]["era_year"] == "令和7年度"
+    # The next year's report adds that year's round.
+    assert [g["code"] for g in build_report(session, 2027)["rounds"]][-1] == "2027-spring"
+
+
+def test_a_year_without_rounds_has_an_empty_list(session, world):
+    hold_rounds(world, 2026)
+    assert build_report(session, 2024)["rounds"] == []
+    assert compute(parse(sample_bytes()), FY, generated_at=datetime.now(timezone.utc))["rounds"] == []

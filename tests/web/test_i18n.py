@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from db.models.proposals import CONTENT_FIELDS
+from states import all_versions
 from web.messages import MESSAGES
 from web.i18n import fmt_date, fmt_time
 
@@ -43,3 +44,10 @@ def test_dates_are_era_dates_in_japanese_and_japan_time():
     assert fmt_date("en", date(2026, 4, 6)) == "6 April 2026"
     # 16:30 UTC is already the next day in Tokyo.
     assert fmt_time("ja", datetime(2026, 4, 6, 16, 30, tzinfo=timezone.utc)) == "令和8年4月7日 01:30"
+
+
+def test_every_note_a_lifecycle_keeps_has_a_heading_in_both_languages():
+    # A case page lists its notes under a heading per kind; a kind without one broke the page.
+    kinds = {t.note[0] for lc in all_versions() for t in lc.transitions if t.note}
+    missing = sorted(k for k in kinds if not all(MESSAGES.get(f"note_{k}", ("", ""))))
+    assert missing == []

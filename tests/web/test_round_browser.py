@@ -250,7 +250,9 @@ def test_a_whole_round_in_the_browser(server, browser, world):
     approver.goto(f"{server}/rounds/{rid}/decide")
     approver.screenshot(path=str(SHOTS / "13-round-decide.png"), full_page=True)
     adopt, reject = pids["proposer"], pids["third"]
-    approver.check(f"input[name=pick_{adopt}][value=adopt]")
+    # The theme's project runs in FY2028: the adoption offered is the one that waits for its budget.
+    assert approver.locator(f"input[name=pick_{adopt}][value=adopt]").count() == 0
+    approver.check(f"input[name=pick_{adopt}][value=adopt_for_budget]")
     approver.check(f"input[name=pick_{reject}][value=reject]")
     approver.fill(f"#reasons-{adopt}", "審査委員会の評価が合格点を大きく上回り、テーマの目的に合致するため。")
     approver.fill(f"#reasons-{reject}", "審査委員会の評価が合格点に達しなかったため。")
@@ -268,19 +270,34 @@ def test_a_whole_round_in_the_browser(server, browser, world):
     assert "伊藤" not in words and "中村" not in words and "山田次郎" not in words  # no member's name
     anyone.screenshot(path=str(SHOTS / "14-round-results.png"), full_page=True)
 
-    # --- The adopted proposal is contracted for the theme's fiscal year (令和10年度 = FY2028).
+    # --- The adopted proposal waits for the FY2028 budget (予算化), due on that year's first day.
     department.goto(f"{server}/proposals/{adopt}")
+    assert "予算化待ち" in department.inner_text(".meta")
+    assert "令和10年4月3日" in _words(department)  # 1 April 2028 is a Saturday: due the Monday after
+    assert department.locator("#conclude_contract-purpose").count() == 0
+    world.clock.set(datetime(2028, 3, 24, 10, tzinfo=JST))
+    department.goto(f"{server}/proposals/{adopt}")
+    department.fill("#record_budget-budget_note", "令和10年3月22日議決、協働事業推進費800,000円")
+    press(department, "record_budget")
     assert "協働契約準備中" in department.inner_text(".meta")
-    department.goto(f"{server}/proposals/{adopt}/contract")
-    prefix = "#conclude_contract-"
-    department.select_option(f"{prefix}contract_form", "entrustment")
-    for name, value in (("purpose", "川辺の生き物調査と環境学習"), ("process", "月1回の観察会と図鑑の作成"),
-                        ("role_sharing", "団体：観察会の運営／市：会場と広報"), ("cost_sharing", "委託料"),
-                        ("responsibility_sharing", "事故は団体が対応し、市が支援する"),
-                        ("period_start", "2028-04-01"), ("period_end", "2029-03-31"), ("amount_yen", "800000")):
-        department.fill(f"{prefix}{name}", value)
-    department.check(f"input[name=partner_ids][value='{world.org}']")
-    press(department, "conclude_contract")
+
+    # --- …and is contracted for the theme's fiscal year (令和10年度 = FY2028), not before it.
+    def contract(start: str):
+        department.goto(f"{server}/proposals/{adopt}/contract")
+        prefix = "#conclude_contract-"
+        department.select_option(f"{prefix}contract_form", "entrustment")
+        for name, value in (("purpose", "川辺の生き物調査と環境学習"), ("process", "月1回の観察会と図鑑の作成"),
+                            ("role_sharing", "団体：観察会の運営／市：会場と広報"), ("cost_sharing", "委託料"),
+                            ("responsibility_sharing", "事故は団体が対応し、市が支援する"),
+                            ("period_start", start), ("period_end", "2029-03-31"), ("amount_yen", "800000")):
+            department.fill(f"{prefix}{name}", value)
+        department.check(f"input[name=partner_ids][value='{world.org}']")
+        press(department, "conclude_contract")
+
+    contract("2028-03-27")
+    assert "令和10年度の事業として採用されています" in _words(department)
+    assert "協働契約準備中" in department.inner_text(".meta")
+    contract("2028-04-01")
     assert "実施中" in department.inner_text(".meta")
     words = _words(department)
     assert "令和10年4月1日" in words and "令和11年3月31日" in words

@@ -29,6 +29,7 @@ from states import get_lifecycle, in_effect
 from states.migration_plan import MIGRATION_TRIGGER
 from states.plans import PLANS
 from tests.support import EVAL, SCORES, TERMS, World
+from tests.workflow.test_round_entry import make_round
 from workflow.calendar.clock import JST
 from workflow.directory import system_actor
 from workflow.lifecycle_migration import PlanRefused, dry_run, run
@@ -80,6 +81,10 @@ def running_cases_in_every_state(world: World) -> dict[str, int]:
     w.do(pid, "reject", "approver", reasons="既存事業と重複するため")
     cases["withdrawn"] = pid = w.new_proposal(title="取り下げた提案")
     w.do(pid, "withdraw", "proposer")
+    # A round's project adopted for the next fiscal year, waiting for its budget.
+    cases["awaiting_budget"] = pid = w.new_proposal(title="予算化待ちの提案", round_id=make_round(w))
+    w.to_awaiting_decision(pid)
+    w.do(pid, "adopt_for_budget", "approver", reasons="公益性が高いため")
     # A review that began long ago: its deadline has passed and must not move.
     cases["under_review_late"] = pid = w.new_proposal(title="審査が遅れている提案")
     w.to_under_review(pid)

@@ -9,10 +9,13 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from fractions import Fraction
 
-import pytest
-from sqlalchemy import select
+import threading
 
-from db.models import DirectoryEvent, Notice, Proposal, ProposalRound, RoundCriterion
+import pytest
+from sqlalchemy import select, update
+
+from db.models import DirectoryEvent, Notice, PanelScore, Proposal, ProposalRound, RoundCriterion
+from db.session import new_session
 from notifications.render import render
 from states import get_lifecycle
 from tests.support import COMPLETE, SCORES
@@ -160,6 +163,45 @@ def test_the_presentation_is_recorded_only_once_every_member_without_a_conflict_
     # A member who scored a recorded proposal stays on the panel.
     with pytest.raises(InvalidInput):
         panels.remove_member(world.s, rid, world["reviewer1"].user_id, clock=world.clock)
+
+
+def test_a_score_being_written_waits_for_a_presentation_being_recorded_and_is_refused_after_it(world, fy2027):
+    # The engine holds the case's row while it records the presentation; a member's
+    # correction sent at that moment must not land after the record.
+    if world.s.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time; the race needs PostgreSQL's row locks")
+    _, mine, _ = fy2027
+    world.do(mine, DECLARE, "department", conflict_reason="提案団体の会員である")
+    score(world, mine, "reviewer1", 4, 3, 8)
+    score(world, mine, "reviewer2", 3, 3, 7)
+    after = V2.transition_from(RECORD, next(iter(panels_states()))).dest
+    engine = world.s.get_bind()
+    recording = engine.connect()
+    tx = recording.begin()
+    recording.execute(update(Proposal).where(Proposal.id == mine).values(state=after, version=Proposal.version + 1))
+    outcome: list = []
+
+    def correct():
+        with new_session(engine) as s:
+            try:
+                outcome.append(panels.record_scores(s, mine, world["reviewer1"].user_id,
+                                                    {"benefit": 5, "feasibility": 5, "collaboration": 10},
+                                                    clock=world.clock))
+                s.commit()
+            except InvalidInput as exc:
+                outcome.append(exc)
+
+    worker = threading.Thread(target=correct)
+    worker.start()
+    worker.join(1.0)
+    assert worker.is_alive()  # waiting for the row, not writing beside the record
+    tx.commit()
+    recording.close()
+    worker.join(30)
+    assert len(outcome) == 1 and isinstance(outcome[0], InvalidInput)
+    points = {(m, c) for m, c in world.s.execute(select(PanelScore.member_id, PanelScore.points)
+                                                  .where(PanelScore.proposal_id == mine))}
+    assert (world["reviewer1"].user_id, 10) not in points
 
 
 def test_a_member_of_the_proposing_group_is_recused_without_declaring(world, fy2027):

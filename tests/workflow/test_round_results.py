@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 
 from db.models import AuditEvent, Decision, Notice, Proposal, ProposalRound
 from states import get_lifecycle
+from states.stages import ENTRY_STATE
 from tests.workflow.test_round_entry import make_round
 from workflow import round_results
 from workflow.queries import public
@@ -18,13 +19,14 @@ PUBLICATION = date(2026, 6, 15)
 LC = get_lifecycle("citizen_proposal", 1)
 
 
-def _trigger(outcome: str) -> str:
-    # The decisions are read from the definition, never written here by name.
-    return next(t.trigger for t in LC.transitions if t.outcome == outcome and "approver" in t.roles)
-
-
-ADOPT, REJECT = _trigger("adopted"), next(
-    t.trigger for t in LC.transitions if t.outcome and t.outcome != "adopted" and t.effect == "record_decision")
+# The decisions are read from the definition, never written here by name. The round is
+# FY2026's and its projects run in FY2027: adopting one leads to the wait for its budget,
+# not straight to the contract.
+ADOPT = next(t.trigger for t in LC.transitions
+             if t.outcome == "adopted" and "approver" in t.roles and t.dest != ENTRY_STATE)
+ADOPT_NOW = next(t.trigger for t in LC.transitions
+                 if t.outcome == "adopted" and "approver" in t.roles and t.dest == ENTRY_STATE)
+REJECT = next(t.trigger for t in LC.transitions if t.outcome and t.outcome != "adopted" and t.effect == "record_decision")
 
 
 @pytest.fixture
@@ -53,7 +55,7 @@ def _picks(world, pids, choices=(ADOPT, ADOPT, REJECT)):
 
 def test_the_round_lists_its_waiting_proposals_with_their_reviews_and_decisions_offered(world, three):
     rid, pids = three
-    r, cases = round_results.waiting(world.s, rid)
+    r, cases = round_results.waiting(world.s, rid, clock=world.clock)
     assert [c.id for c in cases] == pids
     assert all(len(c.reviews) == 2 for c in cases)
     assert {t.trigger for t in cases[0].choices} == {ADOPT, REJECT}
@@ -71,7 +73,7 @@ def test_deciding_together_decides_all_with_audit_events_document_numbers_and_no
     numbers = {d.document_number for d in world.s.execute(select(Decision)).scalars()}
     assert len(numbers) == 3
     assert world.s.execute(select(func.count()).select_from(Notice)).scalar() > notices_before
-    assert round_results.waiting(world.s, rid)[1] == []
+    assert round_results.waiting(world.s, rid, clock=world.clock)[1] == []
 
 
 def test_one_case_changed_meanwhile_decides_none_and_names_it(world, three):

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request
 
 from web.deps import ClockDep, CurrentUser, Forbidden, SessionDep, SettingsDep, require_role, verify_csrf, Id, AfterId
 from web.limits import Filter
-from web.pages import render
+from web.pages import end_reads, render
 from web.routes.cases import show_case
 from workflow.calendar.clock import japan_today
 from workflow.queries.worklists import department_cases, department_choices, parse_state
@@ -27,6 +27,7 @@ def department_desk(request: Request, db: SessionDep, actor: CurrentUser, clock:
                     state: Filter = None, after: AfterId = None):
     choices = department_choices()
     found = department_cases(db, actor, states=parse_state(state, choices), after=after, limit=settings.page_size)
+    end_reads(db)
     return render(request, "department.html", {
         "rows": found.rows, "next_after": found.next_after, "state": state or "", "choices": choices,
         "today": japan_today(clock),

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
 from web.deps import ClockDep, OptionalUser, SessionDep, SettingsDep, verify_csrf, Id, AfterId
-from web.pages import language, render
+from web.pages import end_reads, language, render
 from workflow.calendar.clock import japan_today
 from workflow.errors import NotFound
 from workflow.queries import public
@@ -31,13 +31,16 @@ def projects(request: Request, db: SessionDep, actor: OptionalUser, settings: Se
     cases = public.public_cases(db, after=after, limit=settings.page_size + 1, today=today)
     more = len(cases) > settings.page_size
     cases = cases[: settings.page_size]
-    return render(request, "public_list.html", {"items": public.pages(db, cases, today), "cost_kinds": public.COST_KINDS,
+    items = public.pages(db, cases, today)
+    end_reads(db)
+    return render(request, "public_list.html", {"items": items, "cost_kinds": public.COST_KINDS,
                                                 "next_after": cases[-1].id if more and cases else None})
 
 
 @router.get("/public/proposals/{pid}")
 def project(pid: Id, request: Request, db: SessionDep, actor: OptionalUser, clock: ClockDep):
     found = public.page(db, pid, japan_today(clock))
+    end_reads(db)
     if found is None:
         raise NotFound(f"公開されている事業 {pid} はありません。", f"no public project {pid}")
     return render(request, "public_report.html", {"r": found, "cost_kinds": public.COST_KINDS,
@@ -59,11 +62,15 @@ def _csv(request: Request, columns, items: list, to_row, filename: str) -> Respo
 # A round's cases become public together, on its publication date by the app's clock (Japan date).
 
 def _reports(db, today) -> list[public.Report]:
-    return public.reports(db, public.public_ids(db, view=public.PROJECT, today=today), today)
+    found = public.reports(db, public.public_ids(db, view=public.PROJECT, today=today), today)
+    end_reads(db)
+    return found
 
 
 def _calls(db, today) -> list[public.CallPage]:
-    return public.calls(db, public.public_ids(db, view=public.CALL, today=today), today)
+    found = public.calls(db, public.public_ids(db, view=public.CALL, today=today), today)
+    end_reads(db)
+    return found
 
 
 @router.get("/public/data.csv")

@@ -16,7 +16,7 @@ from states.vocabulary import FIELDS
 from web.deps import ClockDep, CurrentUser, Forbidden, SessionDep, SettingsDep, require_role, verify_csrf, Id
 from web.limits import Filter
 from web.messages import MESSAGES
-from web.pages import render
+from web.pages import end_reads, render
 from web.routes.cases import show_case
 from workflow.calendar.clock import japan_today
 from workflow.errors import InvalidInput
@@ -50,7 +50,7 @@ def queue_page(request: Request, db: SessionDep, actor: CurrentUser, clock: Cloc
                  states=filters["state"], after=Cursor.decode(after), before=Cursor.decode(before),
                  limit=settings.page_size)
     departments = list(db.execute(select(Department).order_by(Department.id)).scalars())
-    db.rollback()
+    end_reads(db)  # the filter's departments are read by the template without loading them again
     return render(request, "queue.html", {
         "page": page, "role": role, "my_roles": mine, "choices": choices, "fields": FIELDS,
         "departments": departments, "today": japan_today(clock), "task_page": task_page,

@@ -33,7 +33,7 @@ def rounds_to_decide(request: Request, db: SessionDep, actor: CurrentUser):
 
 def _decide_page(request: Request, db: Session, rid: int, *, values=None, errors=None, message: str = "",
                  code: int = 200):
-    r, cases = round_results.waiting(db, rid)
+    r, cases = round_results.waiting(db, rid, clock=request.app.state.clock, settings=request.app.state.settings)
     db.rollback()
     return render(request, "round_decide.html", {"r": r, "cases": cases, "values": values or {},
                                                  "errors": errors or {}, "message": message}, status=code)

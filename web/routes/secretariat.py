@@ -18,7 +18,7 @@ from states.notices import NOTICE_KINDS
 from states.vocabulary import FIELDS
 from web.deps import ClockDep, CurrentUser, SessionDep, SettingsDep, require_role, verify_csrf, Id, AfterId
 from web.limits import Filter
-from web.pages import flash, render
+from web.pages import end_reads, flash, render
 from workflow.calendar.clock import japan_today
 from workflow.queries.compliance import by_article, late_duties, running_by_version
 from workflow.queries.worklists import (
@@ -47,7 +47,7 @@ def all_proposals(request: Request, db: SessionDep, actor: CurrentUser, clock: C
                       department_id=filters["department"], title=q or "", after=after, limit=settings.page_size)
     counts = counts_by_state(db)
     departments = list(db.execute(select(Department).order_by(Department.id)).scalars())
-    db.rollback()
+    end_reads(db)  # the filter's departments are read by the template without loading them again
     return render(request, "secretariat.html", {
         "rows": found.rows, "next_after": found.next_after, "counts": counts, "choices": choices,
         "filters": {**filters, "state": state or "", "q": q or ""},

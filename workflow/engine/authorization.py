@@ -14,7 +14,9 @@ secretariat included.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from db.models import ReviewAssignment
@@ -30,8 +32,21 @@ ACCEPTING = "accepting_applications"
 # The roles that review, coordinate or decide: never held on a case one has an interest in.
 IMPARTIAL = ("reviewer",) + CITY_ROLES
 
+_RA = ReviewAssignment.__table__
+_ASSIGNED = select(_RA.c.reviewer_id).where(_RA.c.proposal_id == bindparam("pid"),
+                                            _RA.c.reviewer_id == bindparam("uid"), _RA.c.ended_at.is_(None))
 
-def _reach(session: Session, actor: Actor, role: str, proposal) -> bool:
+
+@dataclass(frozen=True)
+class ActorOnCase:
+    """What was read about the actor with the case, in the same transaction: whether they
+    are an active reviewer of it, and whether they declared a conflict of interest on it."""
+
+    assigned: bool
+    declared: bool
+
+
+def _reach(session: Session, actor: Actor, role: str, proposal, known: ActorOnCase | None = None) -> bool:
     """The role's reach, leaving conflicts of interest aside."""
     if role == "proposer":
         if proposal.organisation_id is None:
@@ -41,13 +56,9 @@ def _reach(session: Session, actor: Actor, role: str, proposal) -> bool:
             return applied(session, proposal.id, actor.organisation_ids)
         return proposal.organisation_id in actor.organisation_ids
     if role == "reviewer":
-        return session.execute(
-            select(ReviewAssignment.reviewer_id).where(
-                ReviewAssignment.proposal_id == proposal.id,
-                ReviewAssignment.reviewer_id == actor.user_id,
-                ReviewAssignment.ended_at.is_(None),
-            )
-        ).first() is not None
+        if known is not None:
+            return known.assigned
+        return session.execute(_ASSIGNED, {"pid": proposal.id, "uid": actor.user_id}).first() is not None
     if role == "department":
         return proposal.department_id is not None and proposal.department_id == actor.department_id
     return not ROLES[role].scoped
@@ -77,15 +88,20 @@ def _conflict_refusal(reason: str, t: Transition) -> NotAllowed:
     )
 
 
-def choose_role(session: Session, actor: Actor, t: Transition, proposal) -> str:
-    """The role the actor acts in for ``t``, or NotAllowed saying who may."""
+def choose_role(session: Session, actor: Actor, t: Transition, proposal, known: ActorOnCase | None = None) -> str:
+    """The role the actor acts in for ``t``, or NotAllowed saying who may.
+
+    ``known``: the actor's standing on the case when it was read with the case row, so
+    that it is not read again.
+    """
     held = [r for r in t.roles if r in actor.roles]
     conflict = None
     for role in held:
-        if not _reach(session, actor, role, proposal):
+        if not _reach(session, actor, role, proposal, known):
             continue
         if role in IMPARTIAL:
-            conflict = conflict or conflict_of(session, actor, proposal)
+            conflict = conflict or conflict_of(session, actor, proposal,
+                                               declared=known.declared if known is not None else None)
             if conflict:
                 continue
         return role

@@ -14,27 +14,56 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, exists, insert, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session
 
 from config import Settings, get_settings
-from db.models import AuditEvent, Proposal
+from db.models import AuditEvent, ConflictDeclaration, Department, Organisation, Proposal, ReviewAssignment
 from db.session import write
 from states import Lifecycle, Transition, get_lifecycle, in_effect, lifecycle_of
 from states.migration_plan import MIGRATION_TRIGGER, MigrationPlan
 from workflow.actors import Actor
 from workflow.calendar.clock import Clock, SystemClock, japan_today
 from workflow.engine import deadlines, inputs, machine, outbox
-from workflow.engine.authorization import choose_role, creator_role
-from workflow.engine.context import Case
+from workflow.engine.authorization import ActorOnCase, choose_role, creator_role
+from workflow.engine.context import Case, DepartmentName, OrganisationNames
 from workflow.errors import ConditionNotMet, Conflict, InvalidInput, InvalidState, KyodoError, NotFound
 from workflow.rules.catalogue import rules_for
+from workflow.rules.cases import CREATED_ROW
 
 _PROPOSAL = Proposal.__table__
 _AUDIT = AuditEvent.__table__
-# Built once: statement construction costs more than the round trip on the hot path.
+_ORG = Organisation.__table__
+_DEPT = Department.__table__
+_DECLARED = ConflictDeclaration.__table__
+_ASSIGNED = ReviewAssignment.__table__
+# Built once: on the hot path, building a statement costs more than its round trip.
 _LOAD = select(_PROPOSAL).where(_PROPOSAL.c.id == bindparam("pid"))
+# The case row for a change, with in the same round trip what every change reads next: the
+# names its notices quote (its organisation and department) and the actor's standing on it
+# (an active review assignment, a declared conflict of interest) that the role's reach and
+# the impartiality check need.
+_LOAD_FOR_CHANGE = (
+    select(
+        _PROPOSAL,
+        _ORG.c.name.label("org__name"),
+        _ORG.c.representative_title.label("org__representative_title"),
+        _ORG.c.representative_name.label("org__representative_name"),
+        _DEPT.c.name_ja.label("dept__name_ja"),
+        exists().where(_ASSIGNED.c.proposal_id == _PROPOSAL.c.id, _ASSIGNED.c.reviewer_id == bindparam("uid"),
+                       _ASSIGNED.c.ended_at.is_(None)).label("actor__assigned"),
+        exists().where(_DECLARED.c.proposal_id == _PROPOSAL.c.id,
+                       _DECLARED.c.user_id == bindparam("uid")).label("actor__declared"),
+    )
+    .select_from(_PROPOSAL.outerjoin(_ORG, _ORG.c.id == _PROPOSAL.c.organisation_id)
+                 .outerjoin(_DEPT, _DEPT.c.id == _PROPOSAL.c.department_id))
+    .where(_PROPOSAL.c.id == bindparam("pid"))
+)
+# The compare-and-set: the columns set are those of the parameters given with it.
+_CAS = update(_PROPOSAL).where(_PROPOSAL.c.id == bindparam("cas_id"), _PROPOSAL.c.state == bindparam("cas_state"),
+                               _PROPOSAL.c.version == bindparam("cas_version"))
+_VERSION = select(_PROPOSAL.c.version).where(_PROPOSAL.c.id == bindparam("pid"))
 _APPEND_AUDIT = insert(_AUDIT)
 
 
@@ -49,13 +78,24 @@ class Outcome:
     facts: dict[str, Any]
 
 
+def _not_found(proposal_id: int) -> NotFound:
+    return NotFound(
+        f"案件 {proposal_id} は見つかりません。", f"no case {proposal_id}",
+        "`kyodo proposals list` で番号を確認してください。", "see `kyodo proposals list`",
+    )
+
+
 def load_case_row(session: Session, proposal_id: int):
     row = session.execute(_LOAD, {"pid": proposal_id}).first()
     if row is None:
-        raise NotFound(
-            f"案件 {proposal_id} は見つかりません。", f"no case {proposal_id}",
-            "`kyodo proposals list` で番号を確認してください。", "see `kyodo proposals list`",
-        )
+        raise _not_found(proposal_id)
+    return row
+
+
+def _load_for_change(db: Connection, proposal_id: int, actor: Actor):
+    row = db.execute(_LOAD_FOR_CHANGE, {"pid": proposal_id, "uid": actor.user_id}).first()
+    if row is None:
+        raise _not_found(proposal_id)
     return row
 
 
@@ -82,7 +122,7 @@ def _not_possible(lc: Lifecycle, state: str, trigger: str) -> InvalidState:
     )
 
 
-def _write_change(session: Session, row, *, trigger: str, to_state: str, actor: Actor, role: str,
+def _write_change(session: Session | Connection, row, *, trigger: str, to_state: str, actor: Actor, role: str,
                   audit_inputs: dict[str, Any], now, updates: dict[str, Any]) -> int:
     """Compare-and-set the case and append its audit event; returns the new version.
 
@@ -91,12 +131,9 @@ def _write_change(session: Session, row, *, trigger: str, to_state: str, actor: 
     new_version = row.version + 1
     values = {"state": to_state, "version": new_version, "updated_at": now, **updates}
     changed = session.execute(
-        update(_PROPOSAL)
-        .where(_PROPOSAL.c.id == row.id, _PROPOSAL.c.state == row.state, _PROPOSAL.c.version == row.version)
-        .values(**values)
-    ).rowcount
+        _CAS, {"cas_id": row.id, "cas_state": row.state, "cas_version": row.version, **values}).rowcount
     if changed != 1:
-        current = session.execute(select(_PROPOSAL.c.version).where(_PROPOSAL.c.id == row.id)).scalar()
+        current = session.execute(_VERSION, {"pid": row.id}).scalar()
         raise Conflict(row.id, current)
     session.execute(_APPEND_AUDIT, dict(
         proposal_id=row.id, seq=new_version, trigger=trigger, from_state=row.state, to_state=to_state,
@@ -111,12 +148,12 @@ def _record(case: Case, row, dest: str) -> int:
     t = case.transition
     effect = rules_for(case.lifecycle.name).effects[t.effect] if t.effect else None
     updates = dict((effect(case) if effect else None) or {})
-    if case.proposal is None:  # creation: the effect inserted the row
-        row = case.proposal = load_case_row(case.session, case.facts["proposal_id"])
+    if case.proposal is None:  # creation: the effect inserted the row (and kept it as written)
+        row = case.proposal = case.memo.pop(CREATED_ROW, None) or load_case_row(case.session, case.facts["proposal_id"])
     if case.lifecycle.state(dest).final and row.state != dest:
         updates.setdefault("closed_at", case.now)
     version = _write_change(
-        case.session, row, trigger=t.trigger, to_state=dest, actor=case.actor, role=case.role,
+        case.db, row, trigger=t.trigger, to_state=dest, actor=case.actor, role=case.role,
         audit_inputs=inputs.to_json(case.values), now=case.now, updates=updates,
     )
     case.after = SimpleNamespace(**{**row._mapping, **updates, "state": dest, "version": version})
@@ -137,22 +174,37 @@ def _run(session: Session, proposal_id: int | None, work) -> Any:
                            "a value given is beyond what the database can hold") from exc
 
 
+def _unmet(lc, case: Case, name: str) -> tuple[str, str, str]:
+    """A failed condition as (name, ja, en): what the rule said with the case's own facts, else its label."""
+    said = case.memo.get(("unmet", name))
+    if said:
+        return name, said[0], said[1]
+    return name, lc.condition(name).label_ja, lc.condition(name).label_en
+
+
 def _apply_one(session: Session, proposal_id: int, trigger: str, actor: Actor, given: dict[str, Any] | None,
                expected_version: int | None, clock: Clock, settings: Settings) -> Outcome:
     """Check and write one change inside the caller's transaction (``apply`` and ``apply_together``)."""
-    row = load_case_row(session, proposal_id)
+    db = session.connection()
+    row = _load_for_change(db, proposal_id, actor)
     if expected_version is not None and row.version != expected_version:
         raise Conflict(proposal_id, row.version)
     lc = lifecycle_of(row)
     t = lc.transition_from(trigger, row.state)
     if t is None:
         raise _not_possible(lc, row.state, trigger)
-    role = choose_role(session, actor, t, row)
+    role = choose_role(session, actor, t, row, ActorOnCase(bool(row.actor__assigned), bool(row.actor__declared)))
     values = inputs.validate(lc, t, given)
-    case = Case(session, lc, t, row, actor, role, values, clock, settings, clock.now())
+    case = Case(session, lc, t, row, actor, role, values, clock, settings, clock.now(), connection=db)
+    # The names came with the row: the notices need not read them again.
+    if row.organisation_id is not None and row.org__name is not None:
+        case.memo[("organisation", row.organisation_id)] = OrganisationNames(
+            row.organisation_id, row.org__name, row.org__representative_title, row.org__representative_name)
+    if row.department_id is not None and row.dept__name_ja is not None:
+        case.memo[("department", row.department_id)] = DepartmentName(row.department_id, row.dept__name_ja)
     moved, dest, failed = machine.fire(lc, row.state, trigger, case)
     if not moved:
-        raise ConditionNotMet([(c, lc.condition(c).label_ja, lc.condition(c).label_en) for c in failed])
+        raise ConditionNotMet([_unmet(lc, case, c) for c in failed])
     version = _record(case, row, dest)
     return Outcome(proposal_id, trigger, row.state, dest, version, role, dict(case.facts))
 

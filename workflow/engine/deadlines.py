@@ -10,17 +10,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from config import Settings
 from db.models import Deadline
 from states import DeadlinePolicy, Lifecycle
-from workflow.calendar.japan import add_business_days, fiscal_year_end
+from workflow.calendar.japan import add_business_days as _count_business_days, fiscal_year_end
 from workflow.calendar.clock import japan_today, to_japan
 from workflow.engine.context import Case
-from workflow.rules.contracts import contract_end
+from workflow.rules.dates import DATE_FACTS
+
+# The calendar counts day by day; every case opening the same deadline on the same day
+# gets the same answer, so it is counted once (the calendar is fixed: no I/O, no settings).
+add_business_days = lru_cache(maxsize=4096)(_count_business_days)
+
+_DEADLINE = Deadline.__table__
+# Built once: on the hot path, building a statement costs more than running it.
+_CLOSE_ALL = update(_DEADLINE).where(_DEADLINE.c.proposal_id == bindparam("pid"), _DEADLINE.c.closed_at.is_(None))
+_CLOSE = update(_DEADLINE).where(_DEADLINE.c.proposal_id == bindparam("pid"),
+                                 _DEADLINE.c.key.in_(bindparam("keys", expanding=True)),
+                                 _DEADLINE.c.scope == bindparam("in_scope"), _DEADLINE.c.closed_at.is_(None))
+_OPEN = insert(_DEADLINE)
 
 
 def days_for(policy: DeadlinePolicy, settings: Settings) -> int:
@@ -45,7 +58,8 @@ def _scope(policy: DeadlinePolicy, facts: dict[str, Any]) -> str:
 
 def _facts(case: Case) -> dict[str, Any]:
     """What the policies read: the inputs, what the effects learnt, the case's own columns
-    (a call's closing date), and the contract's end when a policy is due on it."""
+    (a call's closing date), and the dates read when a policy is due on one (the contract's
+    end, the first day of the fiscal year a budgeted project runs in)."""
     facts = {**case.values, **case.facts}
     for key in _opening(case):
         name = case.lifecycle.deadline(key).date_field
@@ -53,8 +67,8 @@ def _facts(case: Case) -> dict[str, Any]:
             continue
         if hasattr(case.after, name):
             facts[name] = getattr(case.after, name)
-        elif name == "period_end":
-            facts[name] = contract_end(case)
+        elif name in DATE_FACTS:
+            facts[name] = DATE_FACTS[name](case)
     return facts
 
 
@@ -67,29 +81,20 @@ def _opening(case: Case) -> list[str]:
 
 
 def on_transition(case: Case, from_state: str, to_state: str) -> None:
-    lc, session, now = case.lifecycle, case.session, case.now
+    lc, db, now = case.lifecycle, case.db, case.now
     facts = _facts(case)
     closing = [(k, _scope(lc.deadline(k), facts)) for k in case.transition.closes]
     if to_state != from_state and lc.state(from_state).deadline:
         closing.append((lc.state(from_state).deadline, ""))
     if lc.state(to_state).final:
-        session.execute(
-            update(Deadline)
-            .where(Deadline.proposal_id == case.proposal_id, Deadline.closed_at.is_(None))
-            .values(closed_at=now)
-        )
+        db.execute(_CLOSE_ALL, {"pid": case.proposal_id, "closed_at": now})
     else:
+        # One statement per scope (nearly always one: the unscoped deadlines).
+        by_scope: dict[str, list[str]] = {}
         for key, scope in closing:
-            session.execute(
-                update(Deadline)
-                .where(
-                    Deadline.proposal_id == case.proposal_id,
-                    Deadline.key == key,
-                    Deadline.scope == scope,
-                    Deadline.closed_at.is_(None),
-                )
-                .values(closed_at=now)
-            )
+            by_scope.setdefault(scope, []).append(key)
+        for scope, keys in by_scope.items():
+            db.execute(_CLOSE, {"pid": case.proposal_id, "keys": keys, "in_scope": scope, "closed_at": now})
     today = japan_today(case.clock)
     rows = []
     for key in _opening(case):
@@ -106,7 +111,7 @@ def on_transition(case: Case, from_state: str, to_state: str) -> None:
             )
         )
     if rows:
-        session.execute(insert(Deadline.__table__), rows)
+        db.execute(_OPEN, rows)
         case.opened.update({(r["key"], r["scope"]): r["due_on"] for r in rows})
 
 

@@ -1,13 +1,15 @@
-"""The pytransitions machines, built once per lifecycle from the definitions in ``states/``.
+"""The pytransitions machines, built once per lifecycle version from the definitions in ``states/``.
 
 Building a ``Machine`` costs about a millisecond and a trigger microseconds, so each
-lifecycle gets one machine at first use; a light ``CaseModel`` is attached for a single
-trigger and always removed again (the machine would otherwise keep every case alive).
+version of a lifecycle gets one machine at first use. A case is moved by the machine's
+own ``Event.trigger`` on a light ``CaseModel`` that is never registered with the machine:
+registering (``add_model``) binds every trigger and state of the lifecycle to the model,
+which cost more than the trigger itself, and the machine would keep every case alive
+unless it were removed again. Nothing is shared between two triggers, so no lock either.
 """
 
 from __future__ import annotations
 
-import threading
 from functools import lru_cache
 from typing import Any, Callable
 
@@ -17,13 +19,14 @@ from transitions.core import MachineError
 from states import Lifecycle, get_lifecycle
 from workflow.rules.catalogue import rules_for
 
-_attach_lock = threading.Lock()
-
 
 class CaseModel:
     """What the machine moves: a state name and the context the conditions read."""
 
-    def __init__(self, context: Any):
+    __slots__ = ("state", "context", "failed")
+
+    def __init__(self, state: str, context: Any):
+        self.state = state  # the machine's model_attribute
         self.context = context
         self.failed: list[str] = []
 
@@ -71,17 +74,16 @@ def machine_for(lifecycle: str, version: int | None = None) -> Machine:
 def fire(lc: Lifecycle, state: str, trigger: str, context: Any) -> tuple[bool, str, list[str]]:
     """Run ``trigger`` from ``state`` on ``lc``'s machine; returns (moved, new state, failed condition names)."""
     machine = machine_for(lc.name, lc.version)
-    model = CaseModel(context)
-    with _attach_lock:
-        machine.add_model(model, initial=state)
+    event = machine.events.get(trigger)
+    if event is None:
+        return False, state, []
+    model = CaseModel(state, context)
     try:
-        moved = model.trigger(trigger)
-        return moved, model.state, model.failed
+        # What ``model.trigger(name)`` runs once a model is registered, without registering it.
+        moved = event.trigger(model)
     except MachineError:
         return False, state, []
-    finally:
-        with _attach_lock:
-            machine.remove_model(model)
+    return moved, model.state, model.failed
 
 
 def mermaid(lifecycle: str, version: int | None = None) -> str:

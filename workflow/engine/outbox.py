@@ -24,7 +24,7 @@ from db.models import Department, Notice, Organisation
 from states.notices import NOTICE_KINDS
 from states.roles import CHANGE_RECIPIENTS
 from workflow.engine.context import Case
-from workflow.engine.recipients import Recipient, recipient_groups
+from workflow.engine.recipients import Recipient, recipient_groups, resolve_all
 from workflow.rules.notice_content import PARTS
 
 
@@ -51,10 +51,7 @@ def decode(value: Any) -> Any:
     return value
 
 
-def common_context(session: Session, proposal, settings: Settings) -> dict[str, Any]:
-    # A city's call for partners (Art. 9) has no organisation until its partner is selected.
-    org = session.get(Organisation, proposal.organisation_id) if proposal.organisation_id is not None else None
-    dept = session.get(Department, proposal.department_id) if proposal.department_id else None
+def _context(proposal, org, dept, settings: Settings) -> dict[str, Any]:
     return {
         "proposal": {"id": proposal.id, "title": proposal.title},
         "organisation": {"name": org.name, "representative_title": org.representative_title,
@@ -66,6 +63,37 @@ def common_context(session: Session, proposal, settings: Settings) -> dict[str, 
     }
 
 
+def common_context(session: Session, proposal, settings: Settings) -> dict[str, Any]:
+    # A city's call for partners (Art. 9) has no organisation until its partner is selected.
+    org = session.get(Organisation, proposal.organisation_id) if proposal.organisation_id is not None else None
+    dept = session.get(Department, proposal.department_id) if proposal.department_id else None
+    return _context(proposal, org, dept, settings)
+
+
+def _case_context(case: Case, proposal) -> dict[str, Any]:
+    """``common_context`` from what the change has read already (the case's names come with its row)."""
+    dept = case.department(proposal.department_id) if proposal.department_id else None
+    return _context(proposal, case.organisation(proposal.organisation_id), dept, case.settings)
+
+
+_WRITE = insert(Notice.__table__)
+
+
+def notice_rows(*, kind: str, recipients: list[Recipient], context: dict[str, Any], proposal_id: int | None,
+                now: datetime, base_key: str | None) -> list[dict[str, Any]]:
+    """One outbox row per recipient with an address (the reminder scan writes the same rows in bulk)."""
+    if not any(r.email for r in recipients):
+        return []
+    shared = encode(context)  # once per letter: a name is a string, which encoding leaves as it is
+    return [
+        dict(proposal_id=proposal_id, kind=kind, recipient_id=r.user_id, email=r.email, language=r.language,
+             context={**shared, "recipient_name": r.name},
+             dedupe_key=f"{base_key}:{r.user_id}" if base_key else None,
+             status="pending", attempts=0, next_attempt_at=now, created_at=now)
+        for r in recipients if r.email
+    ]
+
+
 def enqueue(session: Session, *, kind: str, recipients: list[Recipient], context: dict[str, Any],
             proposal_id: int | None, now: datetime, dedupe: str | None = None, key: str | None = None) -> int:
     """Write one outbox row per recipient; returns how many new rows were written.
@@ -75,18 +103,12 @@ def enqueue(session: Session, *, kind: str, recipients: list[Recipient], context
     rows that cannot exist yet (a transition's, keyed by the case's new version): they are
     written in one statement, and the unique key still refuses a duplicate.
     """
-    base_key = dedupe or key
-    rows = [
-        dict(proposal_id=proposal_id, kind=kind, recipient_id=r.user_id, email=r.email, language=r.language,
-             context=encode({**context, "recipient_name": r.name}),
-             dedupe_key=f"{base_key}:{r.user_id}" if base_key else None,
-             status="pending", attempts=0, next_attempt_at=now, created_at=now)
-        for r in recipients if r.email
-    ]
+    rows = notice_rows(kind=kind, recipients=recipients, context=context, proposal_id=proposal_id, now=now,
+                 base_key=dedupe or key)
     if not rows:
         return 0
     if dedupe is None:
-        session.execute(insert(Notice.__table__), rows)
+        session.execute(_WRITE, rows)
         return len(rows)
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     written = 0
@@ -106,17 +128,25 @@ def on_transition(case: Case, from_state: str, to_state: str) -> None:
         return
     # The row as it is after the change (department assigned, partner selected …).
     proposal = case.after
-    base = common_context(case.session, proposal, case.settings)
+    base = _case_context(case, proposal)
+    # Every role the notices name, resolved in one query (the applicants' letters apart).
+    resolved = resolve_all(case.db, [n.to for n in case.transition.notify if n.to != "unselected_applicants"],
+                           proposal, case.facts)
     told: dict[str, set[int]] = {}
+    rows: list[dict[str, Any]] = []
     for n in case.transition.notify:
         context = dict(base)
         for part in NOTICE_KINDS[n.kind].content:
             context.update(PARTS[part](case, n, n.to))
         seen = told.setdefault(n.kind, set())
-        for extra, recipients, suffix in recipient_groups(case.session, n.to, proposal, case.facts):
+        for extra, recipients, suffix in recipient_groups(case.session, n.to, proposal, case.facts, resolved):
             if not suffix:  # a letter addressed to one organisation is that organisation's
                 recipients = [r for r in recipients if r.user_id not in seen]
                 seen.update(r.user_id for r in recipients)
             letter = {**context, **extra, "addressed_as": CHANGE_RECIPIENTS.get(n.to, n.to)}
-            enqueue(case.session, kind=n.kind, recipients=recipients, context=letter,
-                    proposal_id=proposal.id, now=case.now, key=f"t:{proposal.id}:{proposal.version}:{n.kind}{suffix}")
+            rows += notice_rows(kind=n.kind, recipients=recipients, context=letter, proposal_id=proposal.id, now=case.now,
+                          base_key=f"t:{proposal.id}:{proposal.version}:{n.kind}{suffix}")
+    # Rows that cannot exist yet (keyed by the case's new version): one statement for all of
+    # them, and the unique key still refuses a duplicate.
+    if rows:
+        case.db.execute(_WRITE, rows)

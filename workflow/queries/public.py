@@ -12,6 +12,10 @@ A case is public while its state has a public label in its own lifecycle
   4 事業実績 (results) · 5 協働で事業を行った効果 (the effect of collaborating);
   results and effects come only from published evaluations (Article 15(2)).
 
+The functions here read in the caller's transaction and leave it open; the page ends it
+(``web.pages.end_reads``). None returns a database row or object, only the dataclasses
+below, so nothing shown can load more.
+
 Fields marked confidential (Article 13) are left out here, so no page or export built on
 this module can show them. Text cells of the CSV exports are neutralised so that a
 spreadsheet never runs what someone wrote as a formula.
@@ -65,7 +69,11 @@ def _public_where(view: str | None = None, today: date | None = None):
                               Proposal.state.in_(names)))
     unpublished_round = exists().where(ProposalRound.id == Proposal.round_id,
                                        ProposalRound.publication_on > _today(today))
-    return and_(or_(*parts), ~unpublished_round) if parts else false()
+    # Said as "no round, or a published one": PostgreSQL then expects most cases to pass
+    # and walks the newest first, where a bare NOT EXISTS made it expect one row, read
+    # every public case and sort them (120 ms at 100,000 cases).
+    published = or_(Proposal.round_id.is_(None), ~unpublished_round)
+    return and_(or_(*parts), published) if parts else false()
 
 
 @dataclass(frozen=True)
@@ -88,9 +96,7 @@ def public_cases(db: Session, *, view: str | None = None, after: int | None = No
         q = q.where(Proposal.id < after)
     if limit:
         q = q.limit(limit)
-    found = [PublicCase(*row) for row in db.execute(q)]
-    db.rollback()
-    return found
+    return [PublicCase(*row) for row in db.execute(q)]
 
 
 def public_ids(db: Session, *, view: str = PROJECT, after: int | None = None, limit: int | None = None,
@@ -232,7 +238,6 @@ def reports(db: Session, ids: list[int], today: date | None = None) -> list[Repo
             x for x in (ev.role_sharing_assessment, ev.comments) if x and x.strip())
         if effect:
             r.effects.append(Statement(period.period, period.fiscal_year, ev.side, effect, on))
-    db.rollback()
     return [out[pid] for pid in ids if pid in out]
 
 
@@ -281,7 +286,6 @@ def calls(db: Session, ids: list[int], today: date | None = None) -> list[CallPa
             .where(CallApplication.proposal_id.in_(list(out)), CallApplication.selected.is_(True))
         ):
             out[pid].selected_partner = _partner(name, kind)
-    db.rollback()
     return [out[pid] for pid in ids if pid in out]
 
 

@@ -26,6 +26,10 @@ department's desk, the secretariat's list of every case and its counts) still sh
 them: they describe the section's work, not the person's, and the case page offers a
 person with a conflict nothing to do (``offers`` asks the same ``in_reach``).
 
+The functions here read in the caller's transaction and leave it open, so that a page
+reads everything it shows in one transaction (one connection from the pool, one
+snapshot); the page ends it (``web.pages.end_reads``) before it renders.
+
 Filters name states as ``lifecycle:state`` (or a bare state name, meaning that state in
 every lifecycle that has it); a value no list knows is refused with words, never
 answered with an empty list.
@@ -35,18 +39,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Callable
 
-from sqlalchemy import and_, exists, func, or_, select, tuple_, union_all
+from sqlalchemy import Integer, and_, bindparam, exists, func, or_, select, tuple_, union_all
 from sqlmodel import Session
 
-from db.models import CallApplication, Deadline, Department, Organisation, Proposal, ReviewAssignment
+from db.models import CallApplication, Deadline, Department, Organisation, Proposal
 from db.types import MAX_ID  # noqa: F401  (the edges bound ids and cursors with it)
 from states import LIFECYCLES, VERSIONS, Lifecycle, State, all_versions, every_state
 from states.vocabulary import FIELDS
 from workflow.actors import Actor
 from workflow.errors import InvalidInput
-from workflow.queries.cases import next_due
+from workflow.queries.cases import nearest_due
 from workflow.rules.catalogue import rules_for
 from workflow.rules.conflicts import has_declared
 
@@ -203,6 +208,7 @@ def waiting_states(role: str) -> Choices:
     return state_choices(waits_on(role))
 
 
+@lru_cache(maxsize=None)  # asked for every row of a queue page; the definitions do not change while running
 def task_page(lifecycle: str, state: str, role: str) -> str:
     """Where ``role`` does its part on a case in ``state``: a task page, or "" for the case page."""
     pages = {t.page for lc in VERSIONS[lifecycle] if lc.has_state(state)
@@ -220,7 +226,19 @@ def _targets(role: str, states: list[StateRef] | None) -> dict[str, list[str]]:
     return out
 
 
-def _for_key(actor: Actor, role: str, key: str, lifecycles: list[str]) -> list:
+# The queue's statement is built once per shape (role, keys, filters, direction) and
+# cached: building it (the rules' aliased tables, a UNION of subqueries) cost more CPU
+# than the database took to answer it. Who asks, and where the page starts, are bound.
+_UID = bindparam("uid", type_=Integer)
+_ORGS = bindparam("orgs", type_=Integer, expanding=True)
+_DEPT = bindparam("dept", type_=Integer)
+_FIELD = bindparam("field", type_=Integer)
+_DEPARTMENT = bindparam("department_id", type_=Integer)
+_DUE = bindparam("cursor_due", type_=Deadline.__table__.c.due_on.type)
+_ID = bindparam("cursor_id", type_=Integer)
+
+
+def _for_key(role: str, key: str, lifecycles: tuple[str, ...]) -> list:
     """What a deadline row of ``key`` must satisfy to stand in the queue, besides being open."""
     d, p = Deadline, Proposal
     where = [d.key == key]
@@ -230,84 +248,108 @@ def _for_key(actor: Actor, role: str, key: str, lifecycles: list[str]) -> list:
     if role == "reviewer":
         pending = {n: rules_for(n).review_pending for n in lifecycles}
         if len(set(pending.values())) == 1:
-            where.append(next(iter(pending.values()))(d.proposal_id, actor.user_id))
+            where.append(next(iter(pending.values()))(d.proposal_id, _UID))
         else:
-            where.append(or_(*(and_(p.lifecycle == n, f(d.proposal_id, actor.user_id)) for n, f in pending.items())))
+            where.append(or_(*(and_(p.lifecycle == n, f(d.proposal_id, _UID)) for n, f in pending.items())))
     return where
 
 
-def _no_interest(actor: Actor) -> list:
+def _no_interest(has_orgs: bool) -> list:
     """SQL: the actor has no interest in the case (the ``conflict_of`` of the engine, as a query)."""
     d, p = Deadline, Proposal
-    where = [~has_declared(d.proposal_id, actor.user_id)]
-    if actor.organisation_ids:
-        mine = sorted(actor.organisation_ids)
+    where = [~has_declared(d.proposal_id, _UID)]
+    if has_orgs:
         applied = exists().where(CallApplication.proposal_id == d.proposal_id, CallApplication.withdrawn.is_(False),
-                                 CallApplication.organisation_id.in_(mine))
+                                 CallApplication.organisation_id.in_(_ORGS))
         # A call has no organisation until its partner is selected: until then its
         # applicants are the groups it is about.
-        where.append(or_(p.organisation_id.not_in(mine), and_(p.organisation_id.is_(None), ~applied)))
+        where.append(or_(p.organisation_id.not_in(_ORGS), and_(p.organisation_id.is_(None), ~applied)))
     return where
 
 
-def _reach(actor: Actor, role: str):
-    """The joins and conditions that keep a queue to the cases within the actor's reach."""
+def _reach(role: str, has_orgs: bool) -> list:
+    """The conditions that keep a queue to the cases within the actor's reach."""
     d, p = Deadline, Proposal
-    joins, where = [], [d.closed_at.is_(None), d.scope == "", *_no_interest(actor)]
-    if role == "reviewer":
-        joins.append((ReviewAssignment, and_(ReviewAssignment.proposal_id == d.proposal_id,
-                                             ReviewAssignment.reviewer_id == actor.user_id)))
-    elif role == "department":
-        # A department user without a department sees nothing, not every unassigned case.
-        where.append(p.department_id == (actor.department_id if actor.department_id is not None else -1))
-    return joins, where
+    where = [d.closed_at.is_(None), d.scope == "", *_no_interest(has_orgs)]
+    # A reviewer's reach is an active assignment, which the lifecycle's ``review_pending``
+    # (always asked of a reviewer's queue, ``_for_key``) already requires: joining the
+    # assignments here as well led PostgreSQL to read every assignment of the reviewer
+    # (thousands) before the first row of a page, instead of walking the deadlines' index.
+    if role == "department":
+        where.append(p.department_id == _DEPT)
+    return where
 
 
-def queue(db: Session, actor: Actor, role: str, *, field: int | None = None, department_id: int | None = None,
-          states: list[StateRef] | None = None, after: Cursor | None = None, before: Cursor | None = None,
-          limit: int = 50, count: bool = False) -> Page:
-    """One page of the role's queue over every lifecycle.
+@lru_cache(maxsize=512)
+def _queue_statements(role: str, targets: tuple[tuple[str, tuple[str, ...]], ...], has_orgs: bool, by_field: bool,
+                      by_department: bool, direction: str, limit: int):
+    """(one page, the count) for a queue of this shape; ``direction``: "first", "after" or "before".
 
     One branch per deadline key, each read in the index's order (key, due_on,
     proposal_id), cut by the cursor and limited to a page, merged by UNION ALL: the
     database sorts a few pages instead of every waiting case.
     """
     d, p = Deadline, Proposal
-    joins, where = _reach(actor, role)
-    if field is not None:
-        where.append(p.field == field)
-    if department_id is not None:
-        where.append(p.department_id == department_id)
-    targets = _targets(role, states)
-    if not targets:
-        return Page([], None, None, 0 if count else None)
+    where = _reach(role, has_orgs)
+    if by_field:
+        where.append(p.field == _FIELD)
+    if by_department:
+        where.append(p.department_id == _DEPARTMENT)
 
-    def frame(q, key: str, lifecycles: list[str]):
-        q = q.select_from(d).join(p, p.id == d.proposal_id)
-        for table, on in joins:
-            q = q.join(table, on)
-        return q.where(*where, *_for_key(actor, role, key, lifecycles))
+    def frame(q, key: str, lifecycles: tuple[str, ...]):
+        return q.select_from(d).join(p, p.id == d.proposal_id).where(*where, *_for_key(role, key, lifecycles))
 
-    backwards = before is not None and after is None
+    backwards = direction == "before"
     position = tuple_(d.due_on, d.proposal_id)
     in_order = (d.due_on.desc(), d.proposal_id.desc()) if backwards else (d.due_on, d.proposal_id)
     columns = (d.proposal_id.label("id"), p.title, p.field, p.lifecycle, p.state, p.department_id,
                Department.name_ja.label("department_ja"), Department.name_en.label("department_en"),
                Organisation.name.label("organisation"), d.due_on.label("due"))
     branches = []
-    for key, lifecycles in targets.items():
+    for key, lifecycles in targets:
         q = (frame(select(*columns), key, lifecycles)
              .outerjoin(Department, Department.id == p.department_id)
              .outerjoin(Organisation, Organisation.id == p.organisation_id))
-        if after is not None:
-            q = q.where(position > tuple_(after.due, after.id))
+        if direction == "after":
+            q = q.where(position > tuple_(_DUE, _ID))
         elif backwards:
-            q = q.where(position < tuple_(before.due, before.id))
+            q = q.where(position < tuple_(_DUE, _ID))
         # Each branch is a page of its own, cut where the index order allows.
         branches.append(select(q.order_by(*in_order).limit(limit + 1).subquery()))
     merged = (branches[0] if len(branches) == 1 else union_all(*branches)).subquery()
     order = (merged.c.due.desc(), merged.c.id.desc()) if backwards else (merged.c.due, merged.c.id)
-    rows = list(db.execute(select(merged).order_by(*order).limit(limit + 1)))
+    page = select(merged).order_by(*order).limit(limit + 1)
+    parts = [frame(select(d.proposal_id), k, ls) for k, ls in targets]
+    counted = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
+    return page, select(func.count()).select_from(counted)
+
+
+def queue(db: Session, actor: Actor, role: str, *, field: int | None = None, department_id: int | None = None,
+          states: list[StateRef] | None = None, after: Cursor | None = None, before: Cursor | None = None,
+          limit: int = 50, count: bool = False) -> Page:
+    """One page of the role's queue over every lifecycle (see ``_queue_statements``)."""
+    targets = tuple((key, tuple(lifecycles)) for key, lifecycles in _targets(role, states).items())
+    if not targets:
+        return Page([], None, None, 0 if count else None)
+    backwards = before is not None and after is None
+    direction = "after" if after is not None else "before" if backwards else "first"
+    has_orgs = bool(actor.organisation_ids)
+    page_q, count_q = _queue_statements(role, targets, has_orgs, field is not None, department_id is not None,
+                                        direction, limit)
+    params: dict = {"uid": actor.user_id}
+    if has_orgs:
+        params["orgs"] = sorted(actor.organisation_ids)
+    if role == "department":
+        # A department user without a department sees nothing, not every unassigned case.
+        params["dept"] = actor.department_id if actor.department_id is not None else -1
+    if field is not None:
+        params["field"] = field
+    if department_id is not None:
+        params["department_id"] = department_id
+    cursor = after if after is not None else before if backwards else None
+    if cursor is not None:
+        params["cursor_due"], params["cursor_id"] = cursor.due, cursor.id
+    rows = list(db.execute(page_q, params))
     more = len(rows) > limit
     rows = rows[:limit]
     if backwards:
@@ -315,10 +357,8 @@ def queue(db: Session, actor: Actor, role: str, *, field: int | None = None, dep
     items = [Item(*r) for r in rows]
     total = None
     if count:
-        parts = [frame(select(d.proposal_id), k, ls) for k, ls in targets.items()]
-        counted = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
-        total = db.execute(select(func.count()).select_from(counted)).scalar_one()
-    db.rollback()
+        params.pop("cursor_due", None), params.pop("cursor_id", None)
+        total = db.execute(count_q, params).scalar_one()
     first = Cursor(items[0].due, items[0].id) if items else None
     last = Cursor(items[-1].due, items[-1].id) if items else None
     if backwards:
@@ -349,18 +389,16 @@ class Lines:
 
 
 def _lines(db: Session, where: list, after: int | None, limit: int) -> Lines:
-    p, due = Proposal, next_due()
+    p = Proposal
     q = (select(p.id, p.title, p.field, p.lifecycle, p.state, Organisation.name, Department.name_ja,
-                Department.name_en, due.c.due)
+                Department.name_en, nearest_due(p.id))
          # A call has no organisation until its partner is selected.
          .outerjoin(Organisation, Organisation.id == p.organisation_id)
          .outerjoin(Department, Department.id == p.department_id)
-         .outerjoin(due, due.c.proposal_id == p.id)
          .where(*where))
     if after:
         q = q.where(p.id < after)
     rows = [Line(*r) for r in db.execute(q.order_by(p.id.desc()).limit(limit + 1))]
-    db.rollback()
     more = len(rows) > limit
     rows = rows[:limit]
     return Lines(rows, rows[-1].id if more and rows else None)
@@ -415,6 +453,5 @@ def counts_by_state(db: Session) -> list[tuple[Lifecycle, list[Count]]]:
     found = {(lc, st): n for lc, st, n in db.execute(
         select(Proposal.lifecycle, Proposal.state, func.count()).where(_not_initial())
         .group_by(Proposal.lifecycle, Proposal.state))}
-    db.rollback()
     return [(lc, [Count(s, StateRef(lc.name, s.name), found.get((lc.name, s.name), 0)) for s in states])
             for lc, states in secretariat_choices()]

@@ -44,6 +44,13 @@ anything. Its keys:
                            March 2021)"``), ``projects`` (all projects), ``contracted_projects``,
                            ``contracts`` and ``amount_yen``, counted as the report of that year
                            counts them. The report's own year is always there, with its figures.
+``rounds``                 the proposal rounds (募集) held in the report's fiscal year and the
+                           years before it, oldest first (empty when there are none): each
+                           ``code``, ``fiscal_year``, ``era_year`` (the year the round was held in,
+                           ``"令和2年度"``), ``title_ja``, ``title_en``, ``applied`` (proposals of the
+                           round that were submitted), ``adopted`` and ``rejected`` (decided
+                           either way) and ``undecided`` (submitted, not decided yet: withdrawn,
+                           still in screening, or waiting for the decision).
 
 Totals and their parts are counted separately from the rows (a total is never computed
 as the sum it is then checked against), so a check fails if a row escapes a category.
@@ -54,10 +61,10 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import case, func, or_, select
 from sqlmodel import Session
 
-from db.models import AuditEvent, Contract, Proposal, RegistryProject
+from db.models import AuditEvent, Contract, Decision, Proposal, ProposalRound, RegistryProject
 from states import get_lifecycle
 from states.migration_plan import MIGRATION_TRIGGER
 
@@ -66,6 +73,7 @@ from workflow.calendar.japan import english_fiscal_year, era_year, fiscal_year_e
 from workflow.calendar.japan import fiscal_year as fiscal_year_of
 from workflow.calendar.clock import JST, Clock, SystemClock, to_japan
 from workflow.registry.projects import ENGINE_ORIGIN, ORIGINS, RegistryRow, cost_kind_label, year_registry
+from workflow.round_results import ADOPTED
 
 ARTICLES = {"city": "第9条", "citizen": "第10条"}
 
@@ -171,6 +179,7 @@ def compute(rows: list[RegistryRow], fiscal_year: int, *, generated_at: datetime
         "cases_by_version": [],  # build_report fills it in from the cases (an amendment's transition)
         # build_report adds the earlier years from the registry; the rows given here are one year's.
         "trends": [_trend(fiscal_year, total, contracted)],
+        "rounds": [],  # build_report fills it in from the rounds and their proposals
         "checks_summary_ja": (f"検算：すべての合計が内訳の和と一致しています（{len(checks)}項目）。" if ok else
                               "検算：内訳の和と一致しない合計があります：" + "、".join(c["label_ja"] for c in failed)),
         "checks_summary_en": (f"Checked: every total equals the sum of its parts ({len(checks)} checks)." if ok else
@@ -184,6 +193,7 @@ def build_report(session: Session, fiscal_year: int, *, clock: Clock | None = No
     sources = {"imported": reg.imported, "engine": reg.engine, "engine_superseded": reg.superseded}
     report = compute(reg.rows, fiscal_year, generated_at=(clock or SystemClock()).now(), sources=sources)
     report["trends"] = trends(session, fiscal_year, report)
+    report["rounds"] = rounds(session, fiscal_year)
     report["cases_by_version"] = cases_by_version(session, fiscal_year)  # ends the read transaction
     return report
 
@@ -213,6 +223,39 @@ def trends(session: Session, fiscal_year: int, report: dict[str, Any]) -> list[d
         # Counted by the same code as the year's own report, so the figures agree with it.
         earlier = compute(year_registry(session, year).rows, year, generated_at=datetime.now(JST))
         out.append(_trend(year, earlier["projects"]["total"], earlier["contracted"]))
+    return out
+
+
+def rounds(session: Session, fiscal_year: int) -> list[dict[str, Any]]:
+    """Proposals and adoptions per round held up to ``fiscal_year``, oldest first.
+
+    Two queries whatever the number of rounds: the rounds, then every count of their
+    proposals grouped by round. A proposal counts once submitted (a draft is not an
+    application); a decision counts as adopted or not, whatever lifecycle recorded it.
+    """
+    held = session.execute(
+        select(ProposalRound.id, ProposalRound.code, ProposalRound.fiscal_year, ProposalRound.title_ja,
+               ProposalRound.title_en)
+        .where(ProposalRound.fiscal_year <= fiscal_year)
+        .order_by(ProposalRound.fiscal_year, ProposalRound.opens_on, ProposalRound.id)).all()
+    if not held:
+        return []
+    adopted = func.coalesce(func.sum(case((Decision.outcome == ADOPTED, 1), else_=0)), 0)
+    decided_otherwise = func.coalesce(func.sum(case((Decision.outcome != ADOPTED, 1), else_=0)), 0)
+    counts = {
+        round_id: (applied, yes, no) for round_id, applied, yes, no in session.execute(
+            select(Proposal.round_id, func.count(Proposal.id), adopted, decided_otherwise)
+            .join(ProposalRound, ProposalRound.id == Proposal.round_id)
+            .outerjoin(Decision, Decision.proposal_id == Proposal.id)
+            .where(ProposalRound.fiscal_year <= fiscal_year, Proposal.submitted_at.is_not(None))
+            .group_by(Proposal.round_id))
+    }
+    out = []
+    for r in held:
+        applied, yes, no = (int(n) for n in counts.get(r.id, (0, 0, 0)))
+        out.append({"code": r.code, "fiscal_year": r.fiscal_year, "era_year": era_year(r.fiscal_year),
+                    "title_ja": r.title_ja, "title_en": r.title_en, "applied": applied, "adopted": yes,
+                    "rejected": no, "undecided": applied - yes - no})
     return out
 
 

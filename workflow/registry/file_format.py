@@ -115,8 +115,11 @@ def _decode(data: bytes) -> tuple[str | None, list[Problem]]:
                                   "neither UTF-8 nor Shift_JIS (CP932); save as 'CSV UTF-8'")]
 
 
+WHOLE_NUMBER = re.compile(r"\d+")
+
+
 def _int(text: str) -> int | None:
-    return int(text) if re.fullmatch(r"\d+", text) else None
+    return int(text) if WHOLE_NUMBER.fullmatch(text) else None
 
 
 def _check_header(header: list[str]) -> list[Problem]:
@@ -139,13 +142,13 @@ def _check_header(header: list[str]) -> list[Problem]:
                     f"wrong columns ({'; '.join(detail_en)}); expected: {','.join(COLUMNS)}")]
 
 
-def _check_row(line: int, values: dict[str, str]) -> tuple[RegistryRow | None, list[Problem]]:
+def _check_row(line: int, v: dict[str, str]) -> tuple[RegistryRow | None, list[Problem]]:
+    """One record, every column present, as written (apostrophe mark removed) and stripped."""
     found: list[Problem] = []
 
     def bad(column: str, ja: str, en: str) -> None:
         found.append(Problem(line, column, ja, en))
 
-    v = {k: (values.get(k) or "").strip() for k in COLUMNS}
     for column in ("id", "name", "owner"):
         if not v[column]:
             bad(column, "空欄にはできません。", "must not be empty")
@@ -220,7 +223,7 @@ def parse(data: bytes, progress: Callable[[int, int], None] | None = None) -> li
     try:
         for record in reader:
             start, line = line + 1, reader.line_num
-            if record and any(cell.strip() for cell in record):
+            if "".join(record).strip():  # a blank line, or one of empty cells only, is skipped
                 records.append((start, record))
     except csv.Error as exc:
         problems.append(Problem(line + 1, "", f"CSVとして読めません（{exc}）。", f"not CSV: {exc}"))
@@ -230,7 +233,7 @@ def parse(data: bytes, progress: Callable[[int, int], None] | None = None) -> li
             problems.append(Problem(start, "", f"列の数が{len(record)}です（{len(COLUMNS)}列必要です）。",
                                     f"{len(record)} values; {len(COLUMNS)} expected"))
         else:
-            row, found = _check_row(start, dict(zip(COLUMNS, (unmark(c) for c in record))))
+            row, found = _check_row(start, dict(zip(COLUMNS, [unmark(c).strip() for c in record])))
             problems += found
             if row is not None:
                 if row.id in first_line:

@@ -224,6 +224,18 @@ def selection_record(table: list[ApplicationScores]) -> str:
     return "\n".join(lines)
 
 
+def takes_applications(lc) -> bool:
+    """Whether a lifecycle version offers a way to apply to its cases (``record_application``):
+    a case of one that does not has no applications, so no score sheet to read or keep."""
+    key = (lc.name, lc.version)
+    if key not in _TAKES_APPLICATIONS:
+        _TAKES_APPLICATIONS[key] = any(t.effect == record_application.__name__ for t in lc.transitions)
+    return _TAKES_APPLICATIONS[key]
+
+
+_TAKES_APPLICATIONS: dict[tuple[str, int], bool] = {}
+
+
 def unselected_applicants(proposal_id: int):
     """A subquery: the organisations that applied to the call, were not selected, did not withdraw."""
     return select(CallApplication.organisation_id).where(

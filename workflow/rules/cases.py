@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import insert, select
 
-from db.models import AuditEvent, Department, Organisation, Proposal, ProposalRevision
+from db.models import AuditEvent, Proposal, ProposalRevision
 from db.models.proposals import CONTENT_FIELDS
 from workflow import round_entry
 from workflow.calendar.clock import japan_today
@@ -21,6 +21,13 @@ from workflow.rules.content import REQUIRED_CALL_FIELDS, REQUIRED_PROPOSAL_FIELD
 
 if TYPE_CHECKING:
     from workflow.engine.context import Case
+
+_PROPOSAL = Proposal.__table__
+# Built once: the columns each execution sets are those of its parameters.
+_CREATE = insert(_PROPOSAL).returning(*_PROPOSAL.c)
+_ADD_REVISION = insert(ProposalRevision.__table__)
+# Where the creation keeps, in ``case.memo``, the row it wrote: the engine need not read it back.
+CREATED_ROW = "created_row"
 
 
 def create_case(case: Case):
@@ -39,23 +46,23 @@ def create_case(case: Case):
         if organisation_id not in actor.organisation_ids:
             raise NotAllowed("提案は所属する団体の名前でのみ作成できます。",
                              "you can only create proposals for an organisation you belong to")
-        if case.session.get(Organisation, organisation_id) is None:
+        if case.organisation(organisation_id) is None:
             raise NotFound(f"団体 {organisation_id} は登録されていません。", f"no organisation {organisation_id}")
     else:
         department_id = actor.department_id
-        if department_id is None or case.session.get(Department, department_id) is None:
+        if department_id is None or case.department(department_id) is None:
             raise NotAllowed("所属する所管課が登録されていない職員は作成できません。",
                              "only staff of a registered department can create this")
-    pid = case.session.execute(
-        insert(Proposal).values(
-            lifecycle=lc.name, lifecycle_version=lc.version, state=lc.initial, version=0, organisation_id=organisation_id,
-            department_id=department_id, revision=1, created_by=actor.user_id, created_at=case.now,
-            updated_at=case.now, **fields, **entry,
-        ).returning(Proposal.id)
-    ).scalar_one()
-    case.session.execute(insert(ProposalRevision).values(
-        proposal_id=pid, number=1, created_by=actor.user_id, created_at=case.now, **fields))
-    case.facts["proposal_id"] = pid
+    # The whole row as written comes back, so the engine need not read it again.
+    row = case.db.execute(_CREATE, dict(
+        lifecycle=lc.name, lifecycle_version=lc.version, state=lc.initial, version=0, organisation_id=organisation_id,
+        department_id=department_id, revision=1, created_by=actor.user_id, created_at=case.now,
+        updated_at=case.now, **fields, **entry,
+    )).one()
+    case.db.execute(_ADD_REVISION, dict(
+        proposal_id=row.id, number=1, created_by=actor.user_id, created_at=case.now, **fields))
+    case.facts["proposal_id"] = row.id
+    case.memo[CREATED_ROW] = row
 
 
 def record_revision(case: Case):
@@ -65,7 +72,7 @@ def record_revision(case: Case):
     merged = {k: getattr(row, k) for k in CONTENT_FIELDS}
     merged.update(changes)
     number = row.revision + 1
-    case.session.execute(insert(ProposalRevision).values(
+    case.db.execute(_ADD_REVISION, dict(
         proposal_id=row.id, number=number, note=case.values.get("revision_note", ""), created_by=case.actor.user_id,
         created_at=case.now, **{k: merged[k] for k in CONTENT_FIELDS if merged[k] is not None}))
     case.facts["revision"] = number
@@ -119,7 +126,7 @@ def department_assigned(case: Case) -> bool:
 
 
 def check_department(case: Case, department_id: int) -> None:
-    if case.session.get(Department, department_id) is None:
+    if case.department(department_id) is None:
         raise InvalidInput("department_id", f"所管課 {department_id} は登録されていません。",
                            f"no department {department_id}")
 

@@ -17,6 +17,7 @@ from states.model import PAGES, PUBLIC_VIEWS
 from states.notices import NOTICE_KINDS
 from workflow.rules import (
     attachments,
+    budgets,
     calls,
     cases,
     conflicts,
@@ -52,7 +53,7 @@ _SHARED_CONDITIONS = {**cases.CONDITIONS, **contracts.CONDITIONS, **own_projects
 # A citizen proposal may be made in a round (募集) and is received inside its window. The
 # round's rules are declared with the shared conditions (states/common.py), so a call for
 # partners answers them too: it is never made in a round, and they hold for a case without one.
-_ROUND_CONDITIONS = rounds.CONDITIONS
+_ROUND_CONDITIONS = {**rounds.CONDITIONS, **budgets.CONDITIONS}
 
 RULES: dict[str, Rules] = {
     "citizen_proposal": Rules(

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import exists, insert, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import bindparam, exists, insert, or_, select
 from sqlmodel import Session
 
-from db.models import CallApplication, ConflictDeclaration, Membership
+from db.models import CallApplication, ConflictDeclaration, Membership, User
 
 if TYPE_CHECKING:
     from workflow.actors import Actor
@@ -24,55 +23,77 @@ if TYPE_CHECKING:
 MEMBER = "member"
 DECLARED = "declared"
 
+_APP = CallApplication.__table__
+_DECL = ConflictDeclaration.__table__
+_MEMBERSHIP = Membership.__table__
+_USER = User.__table__
+
+
+def _active_applicants(proposal_id: Any):
+    return select(_APP.c.organisation_id).where(_APP.c.proposal_id == proposal_id, _APP.c.withdrawn.is_(False))
+
+
+def has_declared(proposal_id: Any, user_id: Any):
+    """SQL: the person (a column or id) declared a conflict on the case (a column or id)."""
+    d = _DECL.alias()
+    return exists().where(d.c.proposal_id == proposal_id, d.c.user_id == user_id)
+
+
+def interested_sql(proposal_id: Any, organisation_id: Any, user_id: Any):
+    """SQL: the person (a column or id) belongs to the proposing organisation (``organisation_id``,
+    which may be NULL) or to an active applicant of the case, or declared a conflict on it."""
+    m = _MEMBERSHIP.alias()
+    member = exists().where(m.c.user_id == user_id, or_(m.c.organisation_id == organisation_id,
+                                                        m.c.organisation_id.in_(_active_applicants(proposal_id))))
+    return or_(member, has_declared(proposal_id, user_id))
+
+
+# Built once: each reads with bound values only.
+_INVOLVED = _active_applicants(bindparam("pid"))
+_APPLIED_AS = select(_APP.c.id).where(_APP.c.proposal_id == bindparam("pid"), _APP.c.withdrawn.is_(False),
+                                      _APP.c.organisation_id.in_(bindparam("orgs", expanding=True)))
+_DECLARED = select(_DECL.c.id).where(_DECL.c.proposal_id == bindparam("pid"), _DECL.c.user_id == bindparam("uid"))
+
 
 def involved_organisations(session: Session, proposal) -> set[int]:
     """The organisations whose members have an interest in the case: the proposer, every active applicant."""
-    orgs = set(session.execute(
-        select(CallApplication.organisation_id).where(
-            CallApplication.proposal_id == proposal.id, CallApplication.withdrawn.is_(False))
-    ).scalars())
+    orgs = set(session.execute(_INVOLVED, {"pid": proposal.id}).scalars())
     if proposal.organisation_id is not None:
         orgs.add(proposal.organisation_id)
     return orgs
 
 
-def conflict_of(session: Session, actor: Actor, proposal) -> str | None:
-    """Why the actor may take no part in the case (``MEMBER`` or ``DECLARED``), or None."""
+def conflict_of(session: Session, actor: Actor, proposal, *, declared: bool | None = None) -> str | None:
+    """Why the actor may take no part in the case (``MEMBER`` or ``DECLARED``), or None.
+
+    ``declared``: whether the actor declared a conflict on the case, when that was read
+    already in this transaction (with the case row).
+    """
     if actor.organisation_ids:
         if proposal.organisation_id in actor.organisation_ids:
             return MEMBER
         if proposal.organisation_id is None and session.execute(
-            select(CallApplication.id).where(
-                CallApplication.proposal_id == proposal.id, CallApplication.withdrawn.is_(False),
-                CallApplication.organisation_id.in_(list(actor.organisation_ids)))
+            _APPLIED_AS, {"pid": proposal.id, "orgs": list(actor.organisation_ids)}
         ).first() is not None:
             return MEMBER
-    if session.execute(
-        select(ConflictDeclaration.id).where(ConflictDeclaration.proposal_id == proposal.id,
-                                             ConflictDeclaration.user_id == actor.user_id)
-    ).first() is not None:
-        return DECLARED
-    return None
+    if declared is None:
+        declared = session.execute(_DECLARED, {"pid": proposal.id, "uid": actor.user_id}).first() is not None
+    return DECLARED if declared else None
+
+
+_CONFLICTED = (select(_USER.c.id)
+               .where(_USER.c.id.in_(bindparam("ids", expanding=True)),
+                      interested_sql(bindparam("pid"), bindparam("org"), _USER.c.id))
+               .order_by(_USER.c.id))
 
 
 def conflicted_people(session: Session, proposal, user_ids) -> list[int]:
     """Those of ``user_ids`` who belong to an involved organisation or declared a conflict on the case."""
     ids = list(user_ids)
-    members = set(session.execute(
-        select(Membership.user_id).where(
-            Membership.user_id.in_(ids), Membership.organisation_id.in_(involved_organisations(session, proposal)))
-    ).scalars())
-    declared = set(session.execute(
-        select(ConflictDeclaration.user_id).where(
-            ConflictDeclaration.proposal_id == proposal.id, ConflictDeclaration.user_id.in_(ids))
-    ).scalars())
-    return sorted(members | declared)
-
-
-def has_declared(proposal_id: Any, user_id: Any):
-    """SQL: the person (a column or id) declared a conflict on the case (a column or id)."""
-    d = aliased(ConflictDeclaration)
-    return exists().where(d.proposal_id == proposal_id, d.user_id == user_id)
+    if not ids:
+        return []
+    return list(session.execute(_CONFLICTED, {"ids": ids, "pid": proposal.id,
+                                              "org": proposal.organisation_id}).scalars())
 
 
 # --- effect

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from db.models import Contract, ContractAmendment, ContractPartner, Organisation
 from workflow.rules.content import MAX_YEN
@@ -13,21 +13,31 @@ if TYPE_CHECKING:
     from workflow.engine.context import Case
 
 CONTRACT_TEXT = ("purpose", "process", "role_sharing", "cost_sharing", "responsibility_sharing")
+# The contract's terms a notice states, as the effect wrote them (in ``case.memo``).
+CONCLUDED = "contract_concluded"
+
+_CONTRACT = Contract.__table__
+_ORG = Organisation.__table__
+# Built once.
+_CONCLUDE = insert(_CONTRACT).returning(_CONTRACT.c.id)
+_ADD_PARTNERS = insert(ContractPartner.__table__)
+_ORGANISATIONS_FOUND = select(func.count()).select_from(_ORG).where(_ORG.c.id.in_(bindparam("ids", expanding=True)))
+_CONTRACT_START = select(_CONTRACT.c.period_start).where(_CONTRACT.c.proposal_id == bindparam("pid"))
+_CONTRACT_END = select(_CONTRACT.c.period_end).where(_CONTRACT.c.proposal_id == bindparam("pid"))
 
 
 def record_contract(case: Case):
     v = case.values
     exempt = case.transition.outcome == "exempt"
-    contract_id = case.session.execute(
-        insert(Contract).values(
-            proposal_id=case.proposal_id, form=None if exempt else v["contract_form"],
-            period_start=v["period_start"], period_end=v["period_end"], amount_yen=v.get("amount_yen"),
-            exempt=exempt, exemption_reason=v.get("exemption_reason", ""), concluded_by=case.actor.user_id,
-            concluded_at=case.now, **{k: v.get(k, "") for k in CONTRACT_TEXT},
-        ).returning(Contract.id)
-    ).scalar_one()
+    terms = dict(form=None if exempt else v["contract_form"], period_start=v["period_start"],
+                 period_end=v["period_end"], amount_yen=v.get("amount_yen"), exempt=exempt)
+    contract_id = case.db.execute(_CONCLUDE, dict(
+        proposal_id=case.proposal_id, exemption_reason=v.get("exemption_reason", ""),
+        concluded_by=case.actor.user_id, concluded_at=case.now, **terms, **{k: v.get(k, "") for k in CONTRACT_TEXT},
+    )).scalar_one()
     partners = v.get("partner_ids") or [case.proposal.organisation_id]
-    case.session.execute(insert(ContractPartner), [dict(contract_id=contract_id, organisation_id=o) for o in partners])
+    case.db.execute(_ADD_PARTNERS, [dict(contract_id=contract_id, organisation_id=o) for o in partners])
+    case.memo[CONCLUDED] = terms
 
 
 def record_amendment(case: Case):
@@ -58,8 +68,7 @@ def contract_terms_valid(case: Case) -> bool:
         return False
     partners = v.get("partner_ids")
     if partners:
-        found = case.session.execute(
-            select(func.count()).select_from(Organisation).where(Organisation.id.in_(partners))).scalar_one()
+        found = case.db.execute(_ORGANISATIONS_FOUND, {"ids": list(partners)}).scalar_one()
         return found == len(partners)
     return True
 
@@ -69,14 +78,13 @@ def amendment_changes_something(case: Case) -> bool:
     if not any(k in v for k in ("new_period_end", "new_amount_yen", "new_terms")):
         return False
     if "new_period_end" in v:
-        start = case.session.execute(
-            select(Contract.period_start).where(Contract.proposal_id == case.proposal_id)).scalar()
+        start = case.db.execute(_CONTRACT_START, {"pid": case.proposal_id}).scalar()
         return start is not None and v["new_period_end"] >= start
     return True
 
 
 def contract_end(case: Case):
-    return case.session.execute(select(Contract.period_end).where(Contract.proposal_id == case.proposal_id)).scalar()
+    return case.db.execute(_CONTRACT_END, {"pid": case.proposal_id}).scalar()
 
 
 EFFECTS = {"record_contract": record_contract, "record_amendment": record_amendment}

@@ -18,10 +18,12 @@ from workflow.calendar.clock import japan_today
 from workflow.calendar.japan import fiscal_year
 from workflow.calendar.numbering import format_number, next_serial
 from workflow.rules import notes
-from workflow.rules.calls import application, score_table, selection_record
+from workflow.rules.calls import application, score_table, selection_record, takes_applications
 
 if TYPE_CHECKING:
     from workflow.engine.context import Case
+
+_RECORD = insert(Decision.__table__)
 
 
 def record_decision(case: Case):
@@ -35,13 +37,13 @@ def record_decision(case: Case):
     prefix = case.settings.document_prefix
     serial = next_serial(case.session, prefix, fy)
     number = format_number(prefix, serial)
-    case.session.execute(insert(Decision).values(
+    case.db.execute(_RECORD, dict(
         proposal_id=case.proposal_id, outcome=case.transition.outcome, reasons=case.values["reasons"],
         decided_by=case.actor.user_id, document_prefix=prefix, fiscal_year=fy, serial=serial,
         document_number=number, decided_at=case.now,
     ))
     case.facts["document_number"] = number
-    table = score_table(case.session, case.proposal_id)
+    table = score_table(case.session, case.proposal_id) if takes_applications(case.lifecycle) else []
     if table:
         notes.keep(case, "selection_record", selection_record(table))
     return updates

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from db.models import Contract, Evaluation, EvaluationPeriod
 from workflow.calendar.clock import japan_today
@@ -19,6 +20,31 @@ from workflow.rules import notes
 
 if TYPE_CHECKING:
     from workflow.engine.context import Case
+
+_PERIOD = EvaluationPeriod.__table__
+_EVALUATION = Evaluation.__table__
+_CONTRACT = Contract.__table__
+# Built once.
+_OPEN_PERIOD = select(_PERIOD.c.id, _PERIOD.c.published_at).where(_PERIOD.c.proposal_id == bindparam("pid"),
+                                                                 _PERIOD.c.period == bindparam("period"))
+_START_PERIOD = insert(_PERIOD)
+_EVALUATION_FIELDS = ("results", "role_sharing_assessment", "comments", "effect", "submitted_by", "submitted_at")
+
+
+def _upsert(dialect):
+    """A side's evaluation, written or corrected in one statement (one row per period and side)."""
+    stmt = dialect.insert(_EVALUATION)
+    return stmt.on_conflict_do_update(index_elements=[_EVALUATION.c.period_id, _EVALUATION.c.side],
+                                      set_={k: stmt.excluded[k] for k in _EVALUATION_FIELDS})
+
+
+_RECORD_EVALUATION = {"postgresql": _upsert(postgresql), "sqlite": _upsert(sqlite)}
+_PUBLISH = update(_PERIOD).where(_PERIOD.c.id == bindparam("period_id"))
+_CONTRACT_PERIOD = select(_CONTRACT.c.period_start, _CONTRACT.c.period_end).where(
+    _CONTRACT.c.proposal_id == bindparam("pid"))
+_SIDES = select(_EVALUATION.c.side).where(_EVALUATION.c.period_id == bindparam("period_id"))
+_ANNUAL_UNPUBLISHED = select(_PERIOD.c.id).where(
+    _PERIOD.c.proposal_id == bindparam("pid"), _PERIOD.c.period.like("FY%"), _PERIOD.c.published_at.is_(None))
 
 
 def period_key(case: Case) -> str:
@@ -29,16 +55,14 @@ def period_key(case: Case) -> str:
 def open_period(case: Case):
     """The evaluation period a trigger is about, read once per trigger (conditions and effects share it)."""
     if "evaluation_period" not in case.memo:
-        case.memo["evaluation_period"] = case.session.execute(
-            select(EvaluationPeriod.id, EvaluationPeriod.published_at).where(
-                EvaluationPeriod.proposal_id == case.proposal_id, EvaluationPeriod.period == period_key(case))
-        ).first()
+        case.memo["evaluation_period"] = case.db.execute(
+            _OPEN_PERIOD, {"pid": case.proposal_id, "period": period_key(case)}).first()
     return case.memo["evaluation_period"]
 
 
 def _start_period(case: Case, key: str, fy: int) -> None:
-    case.session.execute(insert(EvaluationPeriod).values(
-        proposal_id=case.proposal_id, period=key, fiscal_year=fy, opened_at=case.now))
+    case.db.execute(_START_PERIOD, dict(proposal_id=case.proposal_id, period=key, fiscal_year=fy,
+                                             opened_at=case.now))
 
 
 def open_evaluation(case: Case):
@@ -61,24 +85,18 @@ def record_evaluation(case: Case):
         submitted_by=case.actor.user_id, submitted_at=case.now,
     )
     # A side may correct its evaluation until it is published.
-    done = case.session.execute(
-        update(Evaluation).where(Evaluation.period_id == period_id, Evaluation.side == side).values(**fields)
-    ).rowcount
-    if not done:
-        case.session.execute(insert(Evaluation).values(period_id=period_id, side=side, **fields))
+    case.db.execute(_RECORD_EVALUATION[case.db.dialect.name], dict(period_id=period_id, side=side, **fields))
 
 
 def record_publication(case: Case):
-    case.session.execute(
-        update(EvaluationPeriod).where(EvaluationPeriod.id == open_period(case).id).values(published_at=case.now))
+    case.db.execute(_PUBLISH, {"period_id": open_period(case).id, "published_at": case.now})
 
 
 def fiscal_year_completed(case: Case) -> bool:
     fy = case.values["fiscal_year"]
     if fiscal_year_end(fy) >= japan_today(case.clock):
         return False
-    period = case.session.execute(
-        select(Contract.period_start, Contract.period_end).where(Contract.proposal_id == case.proposal_id)).first()
+    period = case.db.execute(_CONTRACT_PERIOD, {"pid": case.proposal_id}).first()
     # Only a year the project runs past is evaluated on its own; the last one is covered
     # by the final evaluation after completion.
     if period is None or not (period.period_start <= fiscal_year_end(fy) < period.period_end):
@@ -95,7 +113,7 @@ def both_sides_evaluated(case: Case) -> bool:
     row = open_period(case)
     if row is None:
         return False
-    sides = set(case.session.execute(select(Evaluation.side).where(Evaluation.period_id == row.id)).scalars())
+    sides = set(case.db.execute(_SIDES, {"period_id": row.id}).scalars())
     return sides == {"city", "partner"}
 
 
@@ -103,11 +121,7 @@ EFFECTS = {"open_evaluation": open_evaluation, "finish_project": finish_project,
            "record_evaluation": record_evaluation, "record_publication": record_publication}
 def annual_evaluations_published(case: Case) -> bool:
     """No fiscal year's evaluation of the case is left unpublished (Art. 15(2))."""
-    return case.session.execute(
-        select(EvaluationPeriod.id).where(
-            EvaluationPeriod.proposal_id == case.proposal_id, EvaluationPeriod.period.like("FY%"),
-            EvaluationPeriod.published_at.is_(None))
-    ).first() is None
+    return case.db.execute(_ANNUAL_UNPUBLISHED, {"pid": case.proposal_id}).first() is None
 
 
 CONDITIONS = {f.__name__: f for f in (fiscal_year_completed, evaluation_open, both_sides_evaluated,

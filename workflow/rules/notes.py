@@ -15,9 +15,11 @@ from db.models import CaseNote
 if TYPE_CHECKING:
     from workflow.engine.context import Case
 
+_KEEP = insert(CaseNote.__table__)
+
 
 def keep(case: Case, kind: str, text: str) -> None:
-    case.session.execute(insert(CaseNote).values(
+    case.db.execute(_KEEP, dict(
         proposal_id=case.proposal_id, kind=kind, text=text, author_id=case.actor.user_id, created_at=case.now))
 
 

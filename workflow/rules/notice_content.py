@@ -11,15 +11,26 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any, Callable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
-from db.models import Contract, Deadline, Department, OwnProject
+from db.models import Contract, Deadline, OwnProject
 from states import Notify
 from workflow.calendar.clock import japan_today
+from workflow.rules.budgets import awaited_year
 from workflow.rules.calls import score_table
+from workflow.rules.contracts import CONCLUDED
 
 if TYPE_CHECKING:
     from workflow.engine.context import Case
+
+_CONTRACT = Contract.__table__
+_DEADLINE = Deadline.__table__
+# Built once.
+_CONTRACT_TERMS = select(_CONTRACT.c.form, _CONTRACT.c.exempt, _CONTRACT.c.period_start, _CONTRACT.c.period_end,
+                         _CONTRACT.c.amount_yen).where(_CONTRACT.c.proposal_id == bindparam("pid"))
+_OPEN_DUE = select(_DEADLINE.c.due_on).where(_DEADLINE.c.proposal_id == bindparam("pid"),
+                                             _DEADLINE.c.key == bindparam("key"), _DEADLINE.c.scope == bindparam("scope"),
+                                             _DEADLINE.c.closed_at.is_(None))
 
 Part = Callable[["Case", Notify, str], dict[str, Any]]
 
@@ -33,10 +44,7 @@ def due_date(case: Case, key: str) -> date | None:
         scope = "" if value is None else str(value)
     if (key, scope) in case.opened:
         return case.opened[(key, scope)]
-    return case.session.execute(
-        select(Deadline.due_on).where(Deadline.proposal_id == case.proposal_id, Deadline.key == key,
-                                      Deadline.scope == scope, Deadline.closed_at.is_(None))
-    ).scalar()
+    return case.db.execute(_OPEN_DUE, {"pid": case.proposal_id, "key": key, "scope": scope}).scalar()
 
 
 def _submitted(case: Case, notify: Notify, role: str):
@@ -52,8 +60,8 @@ def _revision_request(case: Case, notify: Notify, role: str):
 
 
 def _decision(case: Case, notify: Notify, role: str):
-    s, p, t = case.session, case.after, case.transition
-    dept = s.get(Department, p.department_id) if p.department_id else None
+    p, t = case.after, case.transition
+    dept = case.department(p.department_id) if p.department_id else None
     # The department answers after an adoption, and always for a case it started itself.
     department_answers = dept is not None and (
         t.outcome == "adopted" or "department" in (case.lifecycle.creation.roles if case.lifecycle.creation else ()))
@@ -70,13 +78,17 @@ def _decision(case: Case, notify: Notify, role: str):
         "article": t.article,
         "mayor_title": case.settings.mayor_title,
         "contact": contact,
+        # An adoption for a later fiscal year: the contract follows that year's budget.
+        "budget_year": awaited_year(case) if t.outcome == "adopted" else None,
     }
 
 
 def _contract(case: Case, notify: Notify, role: str):
-    c = case.session.execute(select(Contract).where(Contract.proposal_id == case.proposal_id)).scalar_one()
-    return {"contract": {"form": c.form, "exempt": c.exempt, "period_start": c.period_start,
-                         "period_end": c.period_end, "amount_yen": c.amount_yen}}
+    # The terms the change has just written, else the stored ones.
+    terms = case.memo.get(CONCLUDED)
+    if terms is None:
+        terms = case.db.execute(_CONTRACT_TERMS, {"pid": case.proposal_id}).one()._asdict()
+    return {"contract": {k: terms[k] for k in ("form", "exempt", "period_start", "period_end", "amount_yen")}}
 
 
 def _own_project(case: Case, notify: Notify, role: str):

@@ -15,15 +15,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, exists, func, insert, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, bindparam, exists, func, insert, select, update
 
-from db.models import ApplicationReview, CallApplication, Review, ReviewAssignment, UserRole
+from db.models import ApplicationReview, CallApplication, Review, ReviewAssignment, User, UserRole
 from states.common import REVIEW_CRITERIA
 from workflow.errors import InvalidInput, NotAllowed
 from workflow.rules.calls import application
 from workflow.rules.cases import check_department
-from workflow.rules.conflicts import conflicted_people, has_declared
+from workflow.rules.conflicts import has_declared, interested_sql
 
 if TYPE_CHECKING:
     from workflow.engine.context import Case
@@ -32,34 +31,47 @@ if TYPE_CHECKING:
 # review goes to them alone (recipient ``new_reviewers``), not to those asked before.
 ASSIGNED = "assigned_reviewer_ids"
 
+_USER = User.__table__
+_ROLE = UserRole.__table__
+_RA = ReviewAssignment.__table__
+_REVIEW = Review.__table__
+# Built once; what may keep each candidate from reviewing the case, read in one round trip.
+_CANDIDATES = select(
+    _USER.c.id,
+    exists().where(_ROLE.c.user_id == _USER.c.id, _ROLE.c.role == "reviewer").label("is_reviewer"),
+    interested_sql(bindparam("pid"), bindparam("org"), _USER.c.id).label("conflicted"),
+    # A replaced reviewer's assignment is kept, ended: they are not asked again.
+    exists().where(_RA.c.proposal_id == bindparam("pid"), _RA.c.reviewer_id == _USER.c.id).label("asked"),
+).where(_USER.c.id.in_(bindparam("ids", expanding=True)))
+_ASSIGN = insert(_RA)
+_ADD_REVIEW = insert(_REVIEW)
+_REVIEWED = select(_REVIEW.c.id).where(_REVIEW.c.proposal_id == bindparam("pid"),
+                                       _REVIEW.c.reviewer_id == bindparam("uid"))
+_REVIEW_COUNT = select(func.count()).select_from(_REVIEW).where(_REVIEW.c.proposal_id == bindparam("pid"))
+
 
 def _check_candidates(case: Case, ids: list[int], input_name: str) -> None:
     """Refuse anyone who may not be asked to review this case, naming them."""
-    session = case.session
-    reviewers = set(session.execute(
-        select(UserRole.user_id).where(UserRole.user_id.in_(ids), UserRole.role == "reviewer")).scalars())
-    not_reviewers = sorted(set(ids) - reviewers)
+    found = {r.id: r for r in case.db.execute(
+        _CANDIDATES, {"ids": list(ids), "pid": case.proposal_id, "org": case.proposal.organisation_id})}
+    not_reviewers = sorted(i for i in set(ids) if i not in found or not found[i].is_reviewer)
     if not_reviewers:
         raise InvalidInput(input_name, f"審査員として登録されていない利用者です：{not_reviewers}",
                            f"not reviewers: {not_reviewers}")
-    conflicted = conflicted_people(session, case.proposal, ids)
+    conflicted = sorted(i for i in set(ids) if found[i].conflicted)
     if conflicted:
         raise InvalidInput(input_name,
                            f"提案団体・応募団体の構成員は審査員になれません（利害関係を申し出た方も同じです）：{conflicted}",
                            f"members of the proposing or applying organisations, and people who declared a "
                            f"conflict of interest, cannot review: {conflicted}")
-    # A replaced reviewer's assignment is kept, ended: they are not asked again.
-    asked = sorted(session.execute(
-        select(ReviewAssignment.reviewer_id).where(
-            ReviewAssignment.proposal_id == case.proposal_id, ReviewAssignment.reviewer_id.in_(ids))).scalars())
+    asked = sorted(i for i in set(ids) if found[i].asked)
     if asked:
         raise InvalidInput(input_name, f"この案件の審査員に選ばれたことのある方です：{asked}",
                            f"already asked to review this case (now or before a replacement): {asked}")
 
 
 def _assign(case: Case, ids: list[int]) -> None:
-    case.session.execute(insert(ReviewAssignment),
-                         [dict(proposal_id=case.proposal_id, reviewer_id=r, assigned_at=case.now) for r in ids])
+    case.db.execute(_ASSIGN, [dict(proposal_id=case.proposal_id, reviewer_id=r, assigned_at=case.now) for r in ids])
     case.facts.setdefault(ASSIGNED, []).extend(ids)
 
 
@@ -138,7 +150,7 @@ def hand_over_review(case: Case):
 def record_review(case: Case):
     scores = {c: case.values[c] for c in REVIEW_CRITERIA}
     if "application_id" not in case.values:
-        case.session.execute(insert(Review).values(
+        case.db.execute(_ADD_REVIEW, dict(
             proposal_id=case.proposal_id, reviewer_id=case.actor.user_id, revision=case.proposal.revision,
             comment=case.values["review_comment"], submitted_at=case.now, **scores))
         return
@@ -154,26 +166,31 @@ def record_review(case: Case):
 # --- who still has to review (SQL, shared by the conditions, notices and worklists)
 
 
+# Written on the tables, not the mapped classes, so that a statement using them stays a
+# plain Core statement (the ORM's compilation layer costs more than the query).
+
+
 def _still_asked(proposal_id, reviewer_id):
     """The reviewer's assignment has not ended and they declared no conflict: a review is owed."""
-    ra = aliased(ReviewAssignment)
-    return and_(exists().where(ra.proposal_id == proposal_id, ra.reviewer_id == reviewer_id, ra.ended_at.is_(None)),
+    ra = _RA.alias()
+    return and_(exists().where(ra.c.proposal_id == proposal_id, ra.c.reviewer_id == reviewer_id,
+                               ra.c.ended_at.is_(None)),
                 ~has_declared(proposal_id, reviewer_id))
 
 
 def pending_case_review(proposal_id, reviewer_id):
     """The reviewer is still asked and has not reviewed the proposal."""
+    r = _REVIEW.alias()
     return and_(_still_asked(proposal_id, reviewer_id),
-                ~exists().where(Review.proposal_id == proposal_id, Review.reviewer_id == reviewer_id))
+                ~exists().where(r.c.proposal_id == proposal_id, r.c.reviewer_id == reviewer_id))
 
 
 def pending_application_review(proposal_id, reviewer_id):
     """The reviewer is still asked, and some application of the call, not withdrawn, lacks their review."""
-    a = CallApplication
+    a, ar = CallApplication.__table__.alias(), ApplicationReview.__table__.alias()
     return and_(_still_asked(proposal_id, reviewer_id), exists().where(
-        a.proposal_id == proposal_id, a.withdrawn.is_(False),
-        ~exists().where(and_(ApplicationReview.application_id == a.id, ApplicationReview.reviewer_id == reviewer_id))
-        .correlate_except(ApplicationReview),
+        a.c.proposal_id == proposal_id, a.c.withdrawn.is_(False),
+        ~exists().where(and_(ar.c.application_id == a.c.id, ar.c.reviewer_id == reviewer_id)).correlate_except(ar),
     ).correlate_except(a))
 
 
@@ -181,14 +198,11 @@ def pending_application_review(proposal_id, reviewer_id):
 
 
 def reviewer_has_not_reviewed(case: Case) -> bool:
-    return case.session.execute(
-        select(Review.id).where(Review.proposal_id == case.proposal_id, Review.reviewer_id == case.actor.user_id)
-    ).first() is None
+    return case.db.execute(_REVIEWED, {"pid": case.proposal_id, "uid": case.actor.user_id}).first() is None
 
 
 def reviews_complete(case: Case) -> bool:
-    count = case.session.execute(
-        select(func.count()).select_from(Review).where(Review.proposal_id == case.proposal_id)).scalar_one()
+    count = case.db.execute(_REVIEW_COUNT, {"pid": case.proposal_id}).scalar_one()
     return count >= case.settings.required_reviews
 
 

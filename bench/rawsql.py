@@ -379,7 +379,8 @@ class RawLifecycle:
                 "outcome": "adopted", "document_number": number, "decided_on": self.today, "reasons": REASONS,
                 "article": "第10条第2項", "mayor_title": s.mayor_title,
                 "contact": {"section": row.dept_name, "email": s.contact_email,
-                                      "phone": s.contact_phone}})
+                                      "phone": s.contact_phone},
+                "budget_year": None})  # a proposal outside a round: its contract follows at once
 
     def conclude_contract(self, pid: int) -> None:
         t, day = TERMS, self.day

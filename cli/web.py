@@ -24,7 +24,7 @@ from typing import Any, Callable, NamedTuple
 import typer
 
 from cli.demo_stories import REVIEWERS
-from cli.errors import friendly
+from cli.errors import fail, friendly
 from cli.output import console
 
 
@@ -296,9 +296,24 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="待ち受けるアドレス / address to listen on"),
     port: int = typer.Option(8000, help="ポート / port"),
     demo: bool = typer.Option(False, "--demo", help="新しい SQLite にデモデータを入れて起動 / serve the demo city on a fresh SQLite"),
+    workers: int = typer.Option(1, "--workers", min=1, max=64,
+                                help="Web サーバーのプロセス数（2 以上は Redis のブローカーが必要）"
+                                     " / web processes (more than one needs a Redis broker)"),
 ) -> None:
     """Web サーバーを起動します（通知の配信も行います）/ run the web server, with notices delivered."""
     import uvicorn
+
+    from config import get_settings
+
+    if workers > 1 and (demo or get_settings().embedded_broker):
+        # Each process would start its own delivery thread and beat ticker on the same
+        # SQLite broker: every scan and relay N times, and SQLite's one writer fought over.
+        fail("組み込みブローカーでは Web サーバーを複数のプロセスで動かせません。",
+             f"--workers {workers} needs a Redis broker: the embedded broker's delivery would run in every process",
+             "KYODO_BROKER_URL に Redis（例: redis://127.0.0.1:6379/0）を設定し、`kyodo worker` と `kyodo beat` を"
+             "別に起動してください。組み込みブローカーのままなら --workers を付けずに起動してください。",
+             "set KYODO_BROKER_URL to Redis (e.g. redis://127.0.0.1:6379/0) and run `kyodo worker` and `kyodo beat` "
+             "beside it, or start without --workers on the embedded broker")
 
     password = ""
     if demo:
@@ -311,7 +326,6 @@ def serve(
 
         require_schema()
 
-    from config import get_settings
     from web.app import create_app
     from web.settings import get_web_settings
 
@@ -335,7 +349,14 @@ def serve(
         console.print("  ほかの利用者も同じパスワードです / every other demo user has the same password.")
     console.print(f"  {url}")
     try:
-        uvicorn.run(create_app(), host=host, port=port, proxy_headers=True, log_level="info")
+        if workers == 1:
+            uvicorn.run(create_app(), host=host, port=port, proxy_headers=True, log_level="info")
+        else:
+            # Each process builds its own application (and database pool) from the same
+            # environment; uvicorn's supervisor restarts one that dies.
+            console.print(f"  Web サーバーのプロセス数 / web processes: {workers}")
+            uvicorn.run("web.app:create_app", factory=True, workers=workers, host=host, port=port,
+                        proxy_headers=True, log_level="info")
     finally:
         if delivery:
             delivery.stop()

@@ -17,6 +17,11 @@ class Settings(BaseSettings):
 
     var_dir: Path = Field(Path("var"), description="where the embedded database, broker and mail files live")
     database_url: str = Field("", description="SQLAlchemy URL; empty means sqlite:///<var_dir>/kyodo.sqlite3")
+    db_pool_size: int = Field(
+        10, ge=1, le=500,
+        description="database connections each process keeps open (PostgreSQL); up to twice as many more "
+                    "are opened at a burst. The web server answers up to 40 requests at once per process",
+    )
     required_reviews: int = Field(2, ge=1, description="reviews needed before coordination and decision")
     document_prefix: str = Field("市市協", description="prefix of decision document numbers (市市協第566号)")
     deadline_days: dict[str, int] = Field(

@@ -7,20 +7,22 @@ the engine itself. Handlers stay thin.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
 from db.types import MAX_ID
 from db.session import new_session
-from workflow.actors import Actor, load_actor
+from workflow import accounts
+from workflow.actors import Actor, load_signed_in
 from workflow.engine.authorization import can_see
 from workflow.calendar.clock import Clock
 from workflow.engine import load_case_row
 from workflow.errors import NotFound
-from web.security import csrf_ok, session_user, CSRF_FIELD, CSRF_HEADER
+from web.security import csrf_ok, CSRF_FIELD, CSRF_HEADER, SESSION_KEY
 from web.settings import WebSettings
 
 
@@ -43,16 +45,28 @@ class TooLarge(Exception):
     """A request body beyond the upload limit, refused before it is read."""
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    with new_session(request.app.state.engine) as s:
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """The request's session. Opening one touches no connection, so it needs no thread;
+    closing it does only when a transaction is still open (a ROLLBACK), and then in one."""
+    s = new_session(request.app.state.engine)
+    try:
         yield s
+    finally:
+        if s.in_transaction():
+            await run_in_threadpool(s.close)
+        else:
+            s.close()
 
 
-def get_clock(request: Request) -> Clock:
+# Dependencies that only read what the application holds are ``async``: FastAPI runs a
+# plain ``def`` dependency in its thread pool, a hop to a thread and back for every
+# request that, under load, waits in line with the pages' own work.
+
+async def get_clock(request: Request) -> Clock:
     return request.app.state.clock
 
 
-def get_settings(request: Request) -> WebSettings:
+async def get_settings(request: Request) -> WebSettings:
     return request.app.state.web_settings
 
 
@@ -62,17 +76,27 @@ SettingsDep = Annotated[WebSettings, Depends(get_settings)]
 
 
 def _session_actor(request: Request, db: Session) -> Actor | None:
-    """The person of the server-side session the cookie names; an ended session is none."""
-    uid = session_user(request, db)
-    if uid is None:
+    """The person of the server-side session the cookie names; an ended session is none.
+
+    One statement reads the session, the person, their roles and organisations and whether
+    they sit on a review panel (kept in ``request.state.on_panel`` for the navigation), so
+    a page pays for its signed-in person once. The conditions are those of
+    ``workflow.accounts.session_user``: not ended, not expired, the person active.
+    """
+    request.state.on_panel = False
+    key = request.session.get(SESSION_KEY)
+    if not isinstance(key, str):
+        return None
+    now = accounts.SESSION_CLOCK.now()
+    found = load_signed_in(db, accounts.digest(key), now)
+    if found is None:
+        request.session.clear()  # an ended or expired session is forgotten
         db.rollback()
         return None
-    try:
-        actor = load_actor(db, uid)
-    except NotFound:  # disabled between the two reads
-        actor = None
-    db.rollback()  # end the read; writes start their own transaction
-    return actor
+    if not accounts.touch_session(db, found.session_id, found.last_seen_at, now):
+        db.rollback()  # end the read; writes start their own transaction
+    request.state.on_panel = found.on_panel
+    return found.actor
 
 
 def optional_user(request: Request, db: SessionDep) -> Actor | None:
@@ -98,7 +122,7 @@ AfterId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 def require_role(*roles: str):
     """A dependency that lets in only users holding one of ``roles``."""
 
-    def check(actor: CurrentUser) -> Actor:
+    async def check(actor: CurrentUser) -> Actor:  # no I/O: no thread pool hop (see get_clock)
         if not actor.roles & set(roles):
             raise Forbidden()
         return actor

@@ -63,17 +63,6 @@ def sign_out(request: Request, db: Session, reason: str = accounts.LOGOUT) -> No
     request.session.clear()
 
 
-def session_user(request: Request, db: Session) -> int | None:
-    """The signed-in user of this request, or None (an ended or expired session is forgotten)."""
-    key = request.session.get(SESSION_KEY)
-    if not isinstance(key, str):
-        return None
-    user_id = accounts.session_user(db, key)
-    if user_id is None:
-        request.session.clear()
-    return user_id
-
-
 # --- CSRF: one random token per session, sent back with every form.
 
 def csrf_token(session: dict[str, Any]) -> str:

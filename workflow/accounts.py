@@ -148,10 +148,17 @@ def session_user(session: Session, key: str) -> int | None:
     ).first()
     if row is None:
         return None
-    if row.last_seen_at < now - TOUCH_EVERY:
-        with write(session):
-            session.execute(update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now))
+    touch_session(session, row.id, row.last_seen_at, now)
     return row.user_id
+
+
+def touch_session(session: Session, session_id: int, last_seen_at: datetime, now: datetime) -> bool:
+    """Record when a session was last seen, at most every ``TOUCH_EVERY``; True when it wrote."""
+    if last_seen_at >= now - TOUCH_EVERY:
+        return False
+    with write(session):
+        session.execute(update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now))
+    return True
 
 
 def end_session(session: Session, key: str, reason: str = LOGOUT) -> None:

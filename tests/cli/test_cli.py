@@ -7,14 +7,18 @@ non-zero exit; never a traceback.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from config.settings import get_settings
 from db.session import get_engine, new_session
+from tests.conftest import REDIS_URL, need_service
 
 BIN = Path(sys.executable).parent / "kyodo"
 COMMAND = [str(BIN)] if BIN.exists() else [sys.executable, "-c", "from cli.main import run; run()"]
@@ -349,3 +353,82 @@ def test_unknown_trigger_is_refused(awaiting_decision):
     assert result.returncode != 0
     assert "approve_everything" in result.out
     assert "adopt" in result.out  # what is possible instead
+
+
+# --- Several web processes
+
+
+def test_serve_with_several_processes_is_refused_on_the_embedded_broker(fresh):
+    # Every process would run the embedded broker's delivery thread and beat: each scan N times.
+    result = run(fresh, "serve", "--workers", "2")
+    assert result.returncode != 0
+    assert "組み込みブローカーでは Web サーバーを複数のプロセスで動かせません" in result.out
+    assert "KYODO_BROKER_URL" in result.out and "--workers" in result.out
+
+
+def _redis(url: str) -> None:
+    import redis
+
+    redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+
+
+def _processes_under(pid: int) -> list[int]:
+    children = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    return [pid, *[p for c in children for p in _processes_under(c)]]
+
+
+def _listening(pid: int, port: int) -> bool:
+    """Whether the process holds the server's listening socket (its inode in /proc/net/tcp)."""
+    local = f"0100007F:{port:04X}"
+    inodes = {line.split()[9] for line in Path("/proc/net/tcp").read_text().splitlines()[1:]
+              if line.split()[1] == local and line.split()[3] == "0A"}
+    try:
+        fds = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+    except OSError:
+        return False
+    return any(fd.startswith("socket:[") and fd[8:-1] in inodes for fd in fds)
+
+
+@pytest.mark.redis
+@pytest.mark.slow
+def test_serve_with_two_processes_on_redis_answers_from_both(fresh):
+    need_service("redis", REDIS_URL, _redis)
+    assert run(fresh, "db", "upgrade").returncode == 0
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**fresh, "KYODO_BROKER_URL": REDIS_URL}
+    server = subprocess.Popen([*COMMAND, "serve", "--workers", "2", "--port", str(port)], env=env,
+                              cwd=fresh["KYODO_VAR_DIR"].rsplit("/", 1)[0], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 90
+        serving: list[int] = []
+        while len(serving) < 2:
+            # Both web processes started and each holds the listening socket the supervisor shares.
+            serving = [p for p in _processes_under(server.pid)[1:] if _listening(p, port)]
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail("kyodo serve --workers 2 did not start two processes: " + server.communicate()[0][-3000:])
+            time.sleep(0.3)
+        with httpx.Client(base_url=base, timeout=30) as browser:
+            while True:
+                try:
+                    login = browser.get("/login")
+                    break
+                except httpx.HTTPError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.3)
+            assert login.status_code == 200 and "ログイン" in login.text
+            public = browser.get("/public")
+            assert public.status_code == 200
+    finally:
+        server.terminate()
+        try:
+            out = server.communicate(timeout=30)[0]
+        except subprocess.TimeoutExpired:
+            server.kill()
+            out = server.communicate()[0]
+    assert "Traceback" not in out, out[-3000:]

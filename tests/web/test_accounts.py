@@ -97,6 +97,21 @@ def test_a_session_expires_on_the_server(web, world, as_, monkeypatch):
     assert p.get("/portal").status_code == 303
 
 
+def test_the_account_page_tells_when_a_browser_was_last_seen(web, world, as_, monkeypatch):
+    from web.i18n import fmt_time
+    from workflow.calendar.clock import MovableClock
+
+    later = MovableClock(accounts.SESSION_CLOCK.now())
+    monkeypatch.setattr(accounts, "SESSION_CLOCK", later)
+    p = as_("proposer")
+    later.advance(minutes=2)  # within a few minutes a page view is not written down again
+    assert p.get("/portal").status_code == 200
+    assert fmt_time("ja", later.now()) not in p.get("/account").text
+    later.advance(hours=3)
+    assert p.get("/portal").status_code == 200
+    assert fmt_time("ja", later.now()) in p.get("/account").text
+
+
 def test_the_cases_clock_moving_on_signs_nobody_out(web, world, as_):
     p = as_("proposer")
     world.clock.advance(days=30)  # a test or a demo moving the cases' time

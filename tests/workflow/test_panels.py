@@ -165,11 +165,11 @@ def test_the_presentation_is_recorded_only_once_every_member_without_a_conflict_
         panels.remove_member(world.s, rid, world["reviewer1"].user_id, clock=world.clock)
 
 
+# PostgreSQL only: SQLite runs one writer at a time, so the race needs PostgreSQL's row locks.
+@pytest.mark.parametrize("db_engine", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
 def test_a_score_being_written_waits_for_a_presentation_being_recorded_and_is_refused_after_it(world, fy2027):
     # The engine holds the case's row while it records the presentation; a member's
     # correction sent at that moment must not land after the record.
-    if world.s.get_bind().dialect.name != "postgresql":
-        pytest.skip("SQLite runs one writer at a time; the race needs PostgreSQL's row locks")
     _, mine, _ = fy2027
     world.do(mine, DECLARE, "department", conflict_reason="提案団体の会員である")
     score(world, mine, "reviewer1", 4, 3, 8)

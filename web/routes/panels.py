@@ -22,7 +22,7 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
 from db.models import Organisation, Proposal
-from db.session import new_session, write
+from db.session import write
 from web.deps import ClockDep, CurrentUser, Id, SessionDep, require_role, verify_csrf
 from web.pages import env, flash, language, render
 from workflow import panels, rounds
@@ -34,16 +34,11 @@ Secretariat = Depends(require_role("secretariat"))
 
 
 def _on_panel(request: Request) -> bool:
-    """Whether the signed-in person sits on a round's panel (the navigation offers them /panel)."""
-    actor = getattr(request.state, "actor", None)
-    if actor is None:
-        return False
-    cached = getattr(request.state, "on_panel", None)
-    if cached is None:
-        with new_session(request.app.state.engine) as s:
-            cached = panels.is_member(s, actor.user_id)
-        request.state.on_panel = cached
-    return cached
+    """Whether the signed-in person sits on a round's panel (the navigation offers them /panel).
+
+    Read with the person themselves (``web.deps``), so the template asks the database nothing.
+    """
+    return bool(getattr(request.state, "on_panel", False))
 
 
 env.globals["on_panel"] = _on_panel

@@ -24,14 +24,14 @@ from states.vocabulary import ORGANISATION_KINDS
 from web import editor, uploads
 from web.casepage import CITY_ROLES, notices_for
 from web.deps import ClockDep, CurrentUser, Forbidden, SessionDep, SettingsDep, require_role, verify_csrf, visible_case, Id
-from web.pages import flash, language, render
+from web.pages import end_reads, flash, language, render
 from web.errors import refusal
 from web.routes.cases import confirmation, show_case
 from workflow import proposals
 from workflow.calendar.clock import japan_today
 from workflow.engine.authorization import ACCEPTING
 from workflow.errors import KyodoError, NotFound
-from workflow.queries.cases import next_due
+from workflow.queries.cases import nearest_due
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 Proposer = Depends(require_role("proposer"))
@@ -54,9 +54,9 @@ def _accepting():
 def portal(request: Request, db: SessionDep, actor: CurrentUser, clock: ClockDep):
     orgs = list(db.execute(select(Organisation).where(Organisation.id.in_(actor.organisation_ids))
                            .order_by(Organisation.id)).scalars())
-    due = next_due()
+    # Each of the groups' cases asks its own nearest deadline, not every open one of the city.
     rows = list(db.execute(
-        select(Proposal, due.c.due).outerjoin(due, due.c.proposal_id == Proposal.id)
+        select(Proposal, nearest_due(Proposal.id))
         .where(Proposal.organisation_id.in_(actor.organisation_ids)).order_by(Proposal.id.desc())))
     by_org = {o.id: [] for o in orgs}
     for p, due in rows:
@@ -70,7 +70,7 @@ def portal(request: Request, db: SessionDep, actor: CurrentUser, clock: ClockDep
         .where(CallApplication.organisation_id.in_(actor.organisation_ids))
         .order_by(CallApplication.id.desc()).limit(100)))
     notices = notices_for(db, actor, None, language(request), limit=10)
-    db.rollback()
+    end_reads(db)  # the template reads the cases and applications as loaded, without one query each
     return render(request, "portal.html", {"orgs": orgs, "by_org": by_org, "notices": notices,
                                            "kinds": ORGANISATION_KINDS, "open_calls": open_calls,
                                            "applied": applied, "today": japan_today(clock)})

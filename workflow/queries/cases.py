@@ -146,8 +146,15 @@ def offers(session: Session, lc: Lifecycle, proposal, actor: Actor, *, clock: Cl
     clock = clock or SystemClock()
     settings = settings or get_settings()
     out = []
+    reach: dict[str, bool] = {}  # per role, asked once per case: a conflict check is a query
+
+    def reached(role: str) -> bool:
+        if role not in reach:
+            reach[role] = in_reach(session, actor, role, proposal)
+        return reach[role]
+
     for t in lc.available_from(proposal.state):
-        role = next((r for r in t.roles if r in actor.roles and in_reach(session, actor, r, proposal)), None)
+        role = next((r for r in t.roles if r in actor.roles and reached(r)), None)
         if role is None:
             continue
         case = Case(session, lc, t, proposal, actor, role, {}, clock, settings, clock.now())

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Mapping
 
 from sqlalchemy import and_, false, func, or_, select
 from sqlmodel import Session
@@ -30,6 +29,7 @@ from workflow.actors import Actor
 from workflow.calendar.clock import Clock, SystemClock, japan_today
 from workflow.engine.core import Outcome, apply_together
 from workflow.errors import InvalidInput, KyodoError, NotFound
+from workflow.panels import panel_results
 from workflow.queries.cases import applicable
 from workflow.rounds import RoundView, view
 
@@ -59,46 +59,22 @@ def _waiting_where():
     return or_(*parts) if parts else false()
 
 
-# --- the panel's results (built by workflow.panels; absent means "no panel scores")
+# --- the panel's results (``workflow.panels``; none while the round has no panel scores)
 
 
 @dataclass(frozen=True)
 class PanelLine:
-    totals: tuple[float, ...]  # one per member, anonymous, in the panel's order
+    totals: tuple[float, ...]  # the members' totals, anonymous, highest first
     mean: float | None
     rank: int | None
     passed: bool | None
 
 
-def _first(obj: Any, *names: str, default=None):
-    for name in names:
-        if isinstance(obj, Mapping) and name in obj:
-            return obj[name]
-        if hasattr(obj, name):
-            return getattr(obj, name)
-    return default
-
-
 def panel_lines(session: Session, round_id: int) -> dict[int, PanelLine]:
     """The panel's result per proposal of the round; empty while the round has no panel scores."""
-    try:
-        from workflow.panels import panel_results  # built alongside; optional until it exists
-    except ImportError:
-        return {}
-    found = panel_results(session, round_id) or {}
-    items = found.items() if isinstance(found, Mapping) else ((_first(r, "proposal_id"), r) for r in found)
-    out = {}
-    for pid, r in items:
-        totals = _first(r, "member_totals", "totals", default=()) or ()
-        if isinstance(totals, Mapping):
-            totals = list(totals.values())  # keyed by an anonymous label; never a name here
-        out[int(pid)] = PanelLine(tuple(float(t) for t in totals), _num(_first(r, "mean")),
-                                  _first(r, "rank"), _first(r, "passed", "pass", "passes"))
-    return out
-
-
-def _num(value) -> float | None:
-    return None if value is None else float(value)
+    return {r["proposal_id"]: PanelLine(tuple(float(t) for t in r["member_totals"]),
+                                        None if r["mean"] is None else float(r["mean"]), r["rank"], r["passed"])
+            for r in panel_results(session, round_id)}
 
 
 # --- deciding together

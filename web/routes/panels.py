@@ -23,6 +23,7 @@ from sqlmodel import Session
 
 from db.models import Organisation, Proposal
 from db.session import write
+from web.changes import in_language, run_change
 from web.deps import ClockDep, CurrentUser, Id, SessionDep, require_role, verify_csrf
 from web.pages import env, flash, language, render
 from workflow import panels, rounds
@@ -42,10 +43,6 @@ def _on_panel(request: Request) -> bool:
 
 
 env.globals["on_panel"] = _on_panel
-
-
-def _in(lang: str, problems: dict[str, tuple[str, str]]) -> dict[str, str]:
-    return {name: (en if lang == "en" else ja) for name, (ja, en) in problems.items()}
 
 
 def _detail(db: Session, rid: int) -> rounds.RoundDetail:
@@ -84,22 +81,11 @@ def panel_page(rid: Id, request: Request, db: SessionDep, actor: CurrentUser):
     return _panel_page(request, db, rid)
 
 
-async def _change(request: Request, db: Session, rid: int, section: str, values: dict, change,
-                  done: tuple[str, str], anchor: str):
-    lang = language(request)
-    try:
-        with write(db):
-            changed = change()
-    except rounds.RoundProblems as exc:
-        return _panel_page(request, db, rid, section=section, values=values, errors=_in(lang, exc.problems),
-                           code=422)
-    except InvalidInput as exc:
-        return _panel_page(request, db, rid, section=section, values=values, message=exc.message(lang), code=422)
-    if changed is False:
-        flash(request, "info", "変更はありませんでした。", "Nothing was changed.")
-    else:
-        flash(request, "success", *done)
-    return RedirectResponse(f"/secretariat/rounds/{rid}/panel#{anchor}", status_code=303)
+def _change(request: Request, db: Session, rid: int, section: str, values: dict, change, done: tuple[str, str],
+            anchor: str):
+    return run_change(request, db, change, done, section=section, values=values,
+                      redirect=f"/secretariat/rounds/{rid}/panel#{anchor}",
+                      redisplay=lambda **shown: _panel_page(request, db, rid, **shown))
 
 
 def _field(form, name: str) -> str:
@@ -110,14 +96,14 @@ def _field(form, name: str) -> str:
 @router.post("/secretariat/rounds/{rid}/panel/members", dependencies=[Secretariat])
 async def add_member(rid: Id, request: Request, db: SessionDep, actor: CurrentUser, clock: ClockDep):
     uid = _field(await request.form(), "user_id")
-    return await _change(request, db, rid, "members", {"user_id": uid},
+    return _change(request, db, rid, "members", {"user_id": uid},
                          lambda: panels.add_member(db, rid, uid, actor_id=actor.user_id, clock=clock),
                          ("審査委員を追加しました。", "The panel member is added."), "members")
 
 
 @router.post("/secretariat/rounds/{rid}/panel/members/{uid}/remove", dependencies=[Secretariat])
 async def remove_member(rid: Id, uid: Id, request: Request, db: SessionDep, actor: CurrentUser, clock: ClockDep):
-    return await _change(request, db, rid, "members", {},
+    return _change(request, db, rid, "members", {},
                          lambda: panels.remove_member(db, rid, uid, actor_id=actor.user_id, clock=clock),
                          ("審査委員から外しました。", "The member is taken off the panel."), "members")
 
@@ -132,7 +118,7 @@ async def schedule(rid: Id, pid: Id, request: Request, db: SessionDep, actor: Cu
         raise NotFound(f"この募集に提案 {pid} はありません。", f"round {rid} has no proposal {pid}")
     db.rollback()
     settings = request.app.state.settings
-    return await _change(request, db, rid, f"slot-{pid}", values,
+    return _change(request, db, rid, f"slot-{pid}", values,
                          lambda: panels.schedule(db, pid, values, actor_id=actor.user_id, clock=clock,
                                                  settings=settings),
                          ("公開プレゼンテーションの日程を設定し、提案団体に通知しました。",
@@ -202,7 +188,7 @@ async def save_scores(pid: Id, request: Request, db: SessionDep, actor: CurrentU
         with write(db):
             changed = panels.record_scores(db, pid, actor.user_id, values, clock=clock)
     except rounds.RoundProblems as exc:
-        return _score_page(request, db, actor, pid, values=values, errors=_in(lang, exc.problems), code=422)
+        return _score_page(request, db, actor, pid, values=values, errors=in_language(lang, exc.problems), code=422)
     except InvalidInput as exc:
         return _score_page(request, db, actor, pid, values=values, message=exc.message(lang), code=422)
     if changed:

@@ -25,12 +25,13 @@ from sqlmodel import Session
 
 from db.models import DirectoryEvent, User
 from db.session import write
+from web.changes import in_language, run_change
 from web.deps import ClockDep, CurrentUser, Id, OptionalUser, SessionDep, require_role, verify_csrf
 from web.messages import MESSAGES
 from web.pages import flash, language, render
 from workflow import directory, rounds
 from workflow.calendar.clock import japan_today
-from workflow.errors import InvalidInput, NotFound
+from workflow.errors import NotFound
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 Secretariat = Depends(require_role("secretariat"))
@@ -51,10 +52,6 @@ def _round_form(form) -> dict[str, str]:
     values = _form_values(form, [n for n in rounds.ROUND_FIELDS if n != "requires_consultation"])
     values["requires_consultation"] = form.get("requires_consultation") == "1"
     return values
-
-
-def _in(lang: str, problems: dict[str, tuple[str, str]]) -> dict[str, str]:
-    return {name: (en if lang == "en" else ja) for name, (ja, en) in problems.items()}
 
 
 # --- the secretariat's pages
@@ -84,7 +81,7 @@ async def declare(request: Request, db: SessionDep, actor: CurrentUser, clock: C
         with write(db):
             rid = rounds.declare(db, values, created_by=actor.user_id, actor_id=actor.user_id, clock=clock)
     except rounds.RoundProblems as exc:
-        return _new_page(request, values=values, errors=_in(language(request), exc.problems), code=422)
+        return _new_page(request, values=values, errors=in_language(language(request), exc.problems), code=422)
     flash(request, "success", f"募集「{values['title_ja'].strip()}」を登録しました。続けてテーマと審査基準を登録してください。",
           "The round is declared; now add its themes and criteria.")
     return RedirectResponse(f"/secretariat/rounds/{rid}", status_code=303)
@@ -129,36 +126,24 @@ def round_page(rid: Id, request: Request, db: SessionDep, actor: CurrentUser):
     return _round_page(request, db, rid)
 
 
-async def _change(request: Request, db: Session, rid: int, section: str, values: dict, change, done: tuple[str, str],
-                  anchor: str):
-    """Run one change of a round; a mistake comes back as the round's page with the problem shown (422)."""
-    lang = language(request)
-    try:
-        with write(db):
-            changed = change()
-    except rounds.RoundProblems as exc:
-        return _round_page(request, db, rid, section=section, values=values, errors=_in(lang, exc.problems),
-                           code=422)
-    except InvalidInput as exc:
-        return _round_page(request, db, rid, section=anchor, values=values, message=exc.message(lang), code=422)
-    if changed is False:
-        flash(request, "info", "変更はありませんでした。", "Nothing was changed.")
-    else:
-        flash(request, "success", *done)
-    return RedirectResponse(f"/secretariat/rounds/{rid}#{anchor}", status_code=303)
+def _change(request: Request, db: Session, rid: int, section: str, values: dict, change, done: tuple[str, str],
+            anchor: str):
+    return run_change(request, db, change, done, section=section, values=values,
+                      redirect=f"/secretariat/rounds/{rid}#{anchor}",
+                      redisplay=lambda **shown: _round_page(request, db, rid, **shown))
 
 
 @router.post("/secretariat/rounds/{rid}", dependencies=[Secretariat])
 async def edit_round(rid: Id, request: Request, db: SessionDep, actor: CurrentUser, clock: ClockDep):
     values = _round_form(await request.form())
-    return await _change(request, db, rid, "round", values,
+    return _change(request, db, rid, "round", values,
                          lambda: rounds.edit(db, rid, values, actor_id=actor.user_id, clock=clock),
                          ("募集の概要を保存しました。", "The round is saved."), "round")
 
 
 @router.post("/secretariat/rounds/{rid}/publish", dependencies=[Secretariat])
 async def publish(rid: Id, request: Request, db: SessionDep, actor: CurrentUser, clock: ClockDep):
-    return await _change(request, db, rid, "publish", {},
+    return _change(request, db, rid, "publish", {},
                          lambda: rounds.publish(db, rid, actor_id=actor.user_id, clock=clock),
                          ("募集を公表しました。公開ページに掲載されています。", "The round is published on the public pages."),
                          "publish")
@@ -167,7 +152,7 @@ async def publish(rid: Id, request: Request, db: SessionDep, actor: CurrentUser,
 @router.post("/secretariat/rounds/{rid}/themes", dependencies=[Secretariat])
 async def add_theme(rid: Id, request: Request, db: SessionDep, actor: CurrentUser, clock: ClockDep):
     values = _form_values(await request.form(), rounds.THEME_FIELDS)
-    return await _change(request, db, rid, "theme-new", values,
+    return _change(request, db, rid, "theme-new", values,
                          lambda: rounds.add_theme(db, rid, values, actor_id=actor.user_id, clock=clock),
                          (f"テーマ「{values['title'].strip()}」を追加しました。", "The theme is added."), "themes")
 
@@ -175,14 +160,14 @@ async def add_theme(rid: Id, request: Request, db: SessionDep, actor: CurrentUse
 @router.post("/secretariat/rounds/{rid}/themes/{tid}", dependencies=[Secretariat])
 async def edit_theme(rid: Id, tid: Id, request: Request, db: SessionDep, actor: CurrentUser, clock: ClockDep):
     values = _form_values(await request.form(), rounds.THEME_FIELDS)
-    return await _change(request, db, rid, f"theme-{tid}", values,
+    return _change(request, db, rid, f"theme-{tid}", values,
                          lambda: rounds.edit_theme(db, rid, tid, values, actor_id=actor.user_id, clock=clock),
                          ("テーマを保存しました。", "The theme is saved."), "themes")
 
 
 @router.post("/secretariat/rounds/{rid}/themes/{tid}/remove", dependencies=[Secretariat])
 async def remove_theme(rid: Id, tid: Id, request: Request, db: SessionDep, actor: CurrentUser, clock: ClockDep):
-    return await _change(request, db, rid, "themes", {},
+    return _change(request, db, rid, "themes", {},
                          lambda: rounds.remove_theme(db, rid, tid, actor_id=actor.user_id, clock=clock),
                          ("テーマを削除しました。", "The theme is removed."), "themes")
 
@@ -190,7 +175,7 @@ async def remove_theme(rid: Id, tid: Id, request: Request, db: SessionDep, actor
 @router.post("/secretariat/rounds/{rid}/criteria", dependencies=[Secretariat])
 async def add_criterion(rid: Id, request: Request, db: SessionDep, actor: CurrentUser, clock: ClockDep):
     values = _form_values(await request.form(), rounds.CRITERION_FIELDS)
-    return await _change(request, db, rid, "criterion-new", values,
+    return _change(request, db, rid, "criterion-new", values,
                          lambda: rounds.add_criterion(db, rid, values, actor_id=actor.user_id, clock=clock),
                          (f"審査基準「{values['label_ja'].strip()}」を追加しました。", "The criterion is added."),
                          "criteria")
@@ -199,14 +184,14 @@ async def add_criterion(rid: Id, request: Request, db: SessionDep, actor: Curren
 @router.post("/secretariat/rounds/{rid}/criteria/{cid}", dependencies=[Secretariat])
 async def edit_criterion(rid: Id, cid: Id, request: Request, db: SessionDep, actor: CurrentUser, clock: ClockDep):
     values = _form_values(await request.form(), rounds.CRITERION_FIELDS)
-    return await _change(request, db, rid, f"criterion-{cid}", values,
+    return _change(request, db, rid, f"criterion-{cid}", values,
                          lambda: rounds.edit_criterion(db, rid, cid, values, actor_id=actor.user_id, clock=clock),
                          ("審査基準を保存しました。", "The criterion is saved."), "criteria")
 
 
 @router.post("/secretariat/rounds/{rid}/criteria/{cid}/remove", dependencies=[Secretariat])
 async def remove_criterion(rid: Id, cid: Id, request: Request, db: SessionDep, actor: CurrentUser, clock: ClockDep):
-    return await _change(request, db, rid, "criteria", {},
+    return _change(request, db, rid, "criteria", {},
                          lambda: rounds.remove_criterion(db, rid, cid, actor_id=actor.user_id, clock=clock),
                          ("審査基準を削除しました。", "The criterion is removed."), "criteria")
 

@@ -19,6 +19,7 @@ from db.session import write
 from db.types import MAX_ID
 from states.roles import ROLES
 from states.vocabulary import OWNER_KINDS
+from web.changes import in_language
 from web.deps import AfterId, ClockDep, CurrentUser, Forbidden, Id, SessionDep, SettingsDep, require_role, verify_csrf
 from web.messages import MESSAGES
 from web.pages import flash, language, render, url_with
@@ -49,10 +50,6 @@ def _department_id(value: str) -> int | None:
 
 def _roles(form) -> tuple[str, ...]:
     return tuple(sorted({r for r in form.getlist("roles") if isinstance(r, str)}))
-
-
-def _in(lang: str, problems: dict[str, tuple[str, str]]) -> dict[str, str]:
-    return {name: (en if lang == "en" else ja) for name, (ja, en) in problems.items()}
 
 
 # --- people
@@ -100,7 +97,7 @@ async def add_person(request: Request, db: SessionDep, actor: CurrentUser, clock
     db.rollback()
     if problems:
         return _list_page(request, db, settings, role=None, status=None, after=None, values=values,
-                          errors=_in(lang, problems), code=422)
+                          errors=in_language(lang, problems), code=422)
     now = clock.now()
     with write(db):
         uid = directory.add_user(db, values["login"], values["name"], values["email"], values["roles"],
@@ -160,7 +157,7 @@ async def set_roles(uid: Id, request: Request, db: SessionDep, actor: CurrentUse
         problems["department"] = ("その所管課は登録されていません。", "no such department")
     db.rollback()
     if problems:
-        return _person_page(request, db, uid, errors=_in(language(request), problems), code=422)
+        return _person_page(request, db, uid, errors=in_language(language(request), problems), code=422)
     with write(db):
         changed = directory.set_roles(db, uid, roles, department_id=dept, is_department_head=form.get("head") == "1",
                                       actor_id=actor.user_id, clock=clock)
@@ -224,7 +221,7 @@ async def add_department(request: Request, db: SessionDep, actor: CurrentUser, c
                                              values["owner_name"], values["name_en"])
     db.rollback()
     if problems:
-        return _departments_page(request, db, values=values, errors=_in(language(request), problems), code=422)
+        return _departments_page(request, db, values=values, errors=in_language(language(request), problems), code=422)
     with write(db):
         directory.add_department(db, values["code"], values["name_ja"], values["owner_kind"], values["owner_name"],
                                  name_en=values["name_en"], actor_id=actor.user_id, clock=clock)

@@ -159,6 +159,9 @@ def next_business_day(d: date) -> date:
     return d
 
 
+# Counted day by day; every case opening the same deadline on the same day asks the same
+# question, so the answer is kept (the calendar is fixed: no I/O, no settings).
+@lru_cache(maxsize=4096)
 def add_business_days(d: date, n: int) -> date:
     """The ``n``-th business day after ``d`` (before it if ``n`` < 0).
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -18,14 +17,10 @@ from sqlalchemy import bindparam, insert, select, update
 from config import Settings
 from db.models import Deadline
 from states import DeadlinePolicy, Lifecycle
-from workflow.calendar.japan import add_business_days as _count_business_days, fiscal_year_end
+from workflow.calendar.japan import add_business_days, fiscal_year_end
 from workflow.calendar.clock import japan_today, to_japan
 from workflow.engine.context import Case
 from workflow.rules.dates import DATE_FACTS
-
-# The calendar counts day by day; every case opening the same deadline on the same day
-# gets the same answer, so it is counted once (the calendar is fixed: no I/O, no settings).
-add_business_days = lru_cache(maxsize=4096)(_count_business_days)
 
 _DEADLINE = Deadline.__table__
 # Built once: on the hot path, building a statement costs more than running it.
